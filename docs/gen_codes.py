@@ -1,0 +1,16 @@
+"""Regenerate docs/codes.md from the catalog: `python docs/gen_codes.py > docs/codes.md`."""
+
+from smtpdoctor.catalog import load_catalog
+
+CONTRACT_EXTRAS = {"config.port_unsupported", "smtp.connection_failed", "smtp.reply_error"}
+
+catalog = load_catalog()
+print("# Finding codes\n")
+print("Generated from `smtpdoctor/diagnoses.toml` by `docs/gen_codes.py`. Codes are stable: never renamed or removed.")
+print("Codes marked * are smtpdoctor's additions to the shared contract.\n")
+print("| code | severity | English | Русский |")
+print("|---|---|---|---|")
+for code in catalog.codes():
+    e = catalog.entry(code)
+    mark = " *" if code in CONTRACT_EXTRAS else ""
+    print(f"| `{code}`{mark} | {e.severity.value} | {e.title.en} | {e.title.ru} |")

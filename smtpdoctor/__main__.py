@@ -1,0 +1,3 @@
+from smtpdoctor.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Use cases: plain functions the CLI calls. No Typer, no Rich here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smtpdoctor.catalog import load_catalog
+from smtpdoctor.errors import UsageError
+from smtpdoctor.i18n import Lang, tr
+from smtpdoctor.models import CheckResult, Finding, SettingView, StepResult
+from smtpdoctor.providers import ProviderCatalog, ProviderPreset
+from smtpdoctor.settings import SettingsInput, SmtpSettings, clean
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    offline: bool = False
+    timeout: float = 10.0
+    allow_plaintext_auth: bool = False
+    insecure: bool = False
+    ca_file: Path | None = None
+    send_to: str | None = None
+    ehlo_name: str | None = None
+    provider: str | None = None  # forced preset id
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+def choose_preset(inp: SettingsInput, providers: ProviderCatalog, forced: str | None) -> ProviderPreset | None:
+    if forced:
+        preset = providers.get(forced)
+        if preset is None:
+            raise UsageError("error.unknown_provider", name=forced, known=", ".join(sorted(providers.presets)))
+        return preset
+    from smtpdoctor.settings import clean_host, clean_text
+
+    host = clean_host(inp.host.value) if inp.host and inp.host.value.strip() else None
+    user = clean_text(inp.user.value) if inp.user else None
+    sender = clean_text(inp.sender.value) if inp.sender else None
+    return providers.recognise(host, user, sender)
+
+
+def settings_view(inp: SettingsInput, settings: SmtpSettings, lang: Lang) -> dict[str, SettingView]:
+    """What the user sees of the effective settings: the password only as a length."""
+    view: dict[str, SettingView] = {}
+    view["host"] = SettingView(value=settings.host, source=inp.host.source if inp.host else None)
+    view["port"] = SettingView(value=str(settings.port), source=inp.port.source if inp.port else None)
+    mode = tr("field.mode_tls" if settings.secure else "field.mode_starttls", lang)
+    view["secure"] = SettingView(value=mode, source=inp.secure.source if inp.secure else None)
+    view["user"] = SettingView(value=settings.user, source=inp.user.source if inp.user else None)
+    pw = settings.password
+    masked = tr("field.masked", lang, n=len(pw.get_secret_value())) if pw is not None else None
+    view["password"] = SettingView(value=masked, source=inp.password.source if inp.password else None)
+    view["sender"] = SettingView(value=settings.sender, source=inp.sender.source if inp.sender else None)
+    if settings.sender_name:
+        view["sender_name"] = SettingView(value=settings.sender_name, source=inp.sender_name.source if inp.sender_name else None)
+    return view
+
+
+def run_check(
+    inp: SettingsInput,
+    env: Mapping[str, str],
+    providers: ProviderCatalog,
+    options: CheckOptions,
+    lang: Lang = Lang.EN,
+    on_step: Callable[[StepResult], None] | None = None,
+) -> CheckResult:
+    """settings -> static checks -> probe steps -> findings, as one typed CheckResult."""
+    from smtpdoctor.static_checks import injected_fields, run_static_checks
+
+    started = time.perf_counter()
+    preset = choose_preset(inp, providers, options.provider)
+    settings = clean(inp, preset)
+    findings: list[Finding] = run_static_checks(inp, settings, preset, providers, env, options.send_to)
+    steps: list[StepResult] = []
+    transcript: list[str] = []
+    if not options.offline and settings.host and not injected_fields(findings):
+        from smtpdoctor.probe.runner import ProbePolicy, run_probe
+
+        policy = ProbePolicy(
+            timeout=options.timeout,
+            allow_plaintext_auth=options.allow_plaintext_auth,
+            insecure=options.insecure,
+            ca_file=options.ca_file,
+            send_to=options.send_to,
+            ehlo_name=options.ehlo_name,
+        )
+        run = run_probe(settings, preset, policy, on_step=on_step)
+        steps = run.steps
+        transcript = run.transcript
+        findings = merge_findings(findings, run.findings)
+    catalog = load_catalog()
+    findings.sort(key=lambda f: catalog.severity_of(f).rank)
+    return CheckResult(
+        provider=preset.id if preset else None,
+        provider_name=preset.name if preset else None,
+        settings=settings_view(inp, settings, lang),
+        steps=steps,
+        findings=findings,
+        transcript=transcript,
+        offline=options.offline,
+        insecure=options.insecure,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+
+
+def merge_findings(static: list[Finding], probed: list[Finding]) -> list[Finding]:
+    """The probe confirms what static checks predicted: keep one finding per code, preferring the probe's."""
+    probed_codes = {f.code for f in probed}
+    # A server-confirmed wrong TLS mode supersedes the static port/mode mismatch.
+    if "tls.wrong_mode" in probed_codes:
+        probed_codes.add("config.secure_port_mismatch")
+    kept = [f for f in static if f.code not in probed_codes]
+    return kept + probed

@@ -1,0 +1,293 @@
+"""Command-line layer: parse options, call plain functions, pick a renderer, return an exit code.
+
+The only module that imports Typer. Heavy modules (pydantic, Rich, dnspython) are imported
+inside commands so `smtpdoctor --version` and `--help` stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from smtpdoctor import __version__
+from smtpdoctor.exitcodes import ExitCode
+
+app = typer.Typer(
+    name="smtpdoctor",
+    help="Why does my app's email not send, and what exactly do I change? (en/ru)",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,  # locals would include the SMTP password
+    rich_markup_mode=None,
+)
+
+LangOpt = Annotated[Optional[str], typer.Option("--lang", help="en or ru (default: SMTPDOCTOR_LANG, then LC_ALL/LC_MESSAGES/LANG)")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json")]
+ProvidersOpt = Annotated[Optional[Path], typer.Option("--providers", help="providers.toml to use (or SMTPDOCTOR_PROVIDERS)")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"smtpdoctor {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """smtpdoctor: check SMTP settings, probe the server, explain logs."""
+
+
+def _lang(explicit: str | None):
+    from smtpdoctor.errors import UsageError
+    from smtpdoctor.i18n import Lang, detect_lang
+
+    if explicit and explicit.lower() not in ("en", "ru"):
+        raise UsageError("error.bad_option", option="--lang", reason="use en or ru")
+    return detect_lang(explicit, os.environ) if explicit else detect_lang(None, os.environ)
+
+
+def _format(value: str, allowed: tuple[str, ...] = ("text", "json")) -> str:
+    from smtpdoctor.errors import UsageError
+
+    if value.lower() not in allowed:
+        raise UsageError("error.bad_option", option="--format", reason="use " + " or ".join(allowed))
+    return value.lower()
+
+
+class _PlainOut:
+    """Collects plain output and writes it without the trailing spaces Rich pads lines with."""
+
+    def __init__(self, stream) -> None:
+        import io
+
+        self.buffer = io.StringIO()
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.buffer.write(text)
+        if text.endswith("\n"):
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        data = self.buffer.getvalue()
+        if "\n" not in data:
+            return
+        done, _, rest = data.rpartition("\n")
+        self.stream.write("\n".join(line.rstrip() for line in done.split("\n")) + "\n")
+        self.buffer = __import__("io").StringIO(rest)
+        self.buffer.seek(0, 2)
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    plain = not stream.isatty() or "NO_COLOR" in os.environ
+    return Console(
+        file=_PlainOut(stream) if plain else None,
+        stderr=stderr,
+        no_color=plain,
+        highlight=False,
+        color_system=None if plain else "auto",
+        width=100 if plain else None,
+        emoji=False,
+    )
+
+
+def _providers(path: Path | None):
+    from smtpdoctor.providers import load_providers, resolve_providers_path
+
+    return load_providers(resolve_providers_path(str(path) if path else None, os.environ))
+
+
+@app.command()
+def check(
+    host: Annotated[Optional[str], typer.Option(help="SMTP host (overrides SMTP_HOST)")] = None,
+    port: Annotated[Optional[str], typer.Option(help="SMTP port (overrides SMTP_PORT)")] = None,
+    secure: Annotated[Optional[bool], typer.Option("--secure/--no-secure", help="true = implicit TLS (465); false = STARTTLS when offered (nodemailer's meaning)")] = None,
+    user: Annotated[Optional[str], typer.Option(help="login (overrides SMTP_USER)")] = None,
+    sender: Annotated[Optional[str], typer.Option(help="From address (overrides SMTP_FROM)")] = None,
+    provider: Annotated[Optional[str], typer.Option(help="force a provider preset (see `smtpdoctor providers`)")] = None,
+    env_file: Annotated[Optional[Path], typer.Option("--env-file", help="read settings from a .env file (below the environment in priority)")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from standard input")] = False,
+    password: Annotated[Optional[str], typer.Option("--password", help="the password (leaks into shell history: prefer SMTP_PASS)")] = None,
+    offline: Annotated[bool, typer.Option(help="check the settings only; no DNS, no connection")] = False,
+    timeout: Annotated[float, typer.Option(help="seconds for the whole probe's slowest step")] = 10.0,
+    send_to: Annotated[Optional[str], typer.Option("--send-to", help="also send a short test message to this address")] = None,
+    transcript: Annotated[bool, typer.Option(help="print the SMTP dialogue (credentials redacted)")] = False,
+    allow_plaintext_auth: Annotated[bool, typer.Option("--allow-plaintext-auth", help="allow AUTH over an unencrypted connection (lab servers only)")] = False,
+    insecure: Annotated[bool, typer.Option(help="do not verify the server certificate (prints a warning)")] = False,
+    ca_file: Annotated[Optional[Path], typer.Option("--ca-file", help="extra CA certificate(s) to trust, PEM")] = None,
+    ehlo_name: Annotated[Optional[str], typer.Option("--ehlo-name", help="name to send in EHLO")] = None,
+    strict: Annotated[bool, typer.Option(help="exit 1 on warnings too")] = False,
+    output_format: FormatOpt = "text",
+    lang: LangOpt = None,
+    providers_file: ProvidersOpt = None,
+) -> int:
+    """Check SMTP settings (env vars, .env, options) and probe the server step by step."""
+    from smtpdoctor.app import CheckOptions, run_check
+    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.errors import UsageError
+    from smtpdoctor.i18n import tr
+    from smtpdoctor.settings import load_settings_input
+
+    chosen_lang = _lang(lang)
+    fmt = _format(output_format)
+    if not timeout > 0 or timeout > 600:
+        raise UsageError("error.bad_option", option="--timeout", reason="seconds between 0 and 600")
+    err = _console(stderr=True)
+    options: dict[str, str | None] = {"host": host, "port": port, "user": user, "sender": sender}
+    names = {"host": "--host", "port": "--port", "user": "--user", "sender": "--sender", "secure": "--secure" if secure else "--no-secure"}
+    if secure is not None:
+        options["secure"] = "true" if secure else "false"
+    if password_stdin:
+        data = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else ""
+        if not data:
+            raise UsageError("error.stdin_empty")
+        options["password"] = data
+        names["password"] = "--password-stdin"
+    elif password is not None:
+        err.print(tr("heading.password_option", chosen_lang))
+        options["password"] = password
+        names["password"] = "--password"
+    if ca_file is not None and not ca_file.is_file():
+        raise UsageError("error.ca_file", file=ca_file, reason="not a file")
+    providers = _providers(providers_file)
+    inp = load_settings_input(options, os.environ, env_file, names)
+    opts = CheckOptions(offline=offline, timeout=timeout, allow_plaintext_auth=allow_plaintext_auth, insecure=insecure,
+                        ca_file=ca_file, send_to=send_to, ehlo_name=ehlo_name, provider=provider)
+    catalog = load_catalog()
+    if fmt == "json":
+        from smtpdoctor.render.json import check_document, dumps
+
+        result = run_check(inp, os.environ, providers, opts, chosen_lang)
+        print(dumps(check_document(result, catalog, chosen_lang, strict, with_transcript=transcript)))
+    else:
+        from smtpdoctor.render.text import render_check
+
+        console = _console()
+        on_step = _live_steps(console, chosen_lang)
+        result = run_check(inp, os.environ, providers, opts, chosen_lang, on_step=on_step)
+        render_check(console, result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers)
+    return int(result.exit_code(catalog.severity_of, strict))
+
+
+def _live_steps(console, lang):
+    """On a terminal, show each probe step as it finishes (the full list is printed again at the end)."""
+    if not console.is_terminal:
+        return None
+    from smtpdoctor.render.text import step_line
+
+    def show(step) -> None:
+        console.print(step_line(step, lang))
+
+    return show
+
+
+@app.command("providers")
+def providers_cmd(
+    name: Annotated[Optional[str], typer.Argument(help="provider id, e.g. gmail")] = None,
+    output_format: FormatOpt = "text",
+    lang: LangOpt = None,
+    providers_file: ProvidersOpt = None,
+) -> int:
+    """List the known providers, or show one with ready-to-paste env lines."""
+    from smtpdoctor.errors import UsageError
+    from smtpdoctor.render.providers import provider_detail_json, render_provider, render_provider_table
+
+    chosen_lang = _lang(lang)
+    fmt = _format(output_format)
+    catalog = _providers(providers_file)
+    if name is not None:
+        preset = catalog.get(name)
+        if preset is None:
+            raise UsageError("providers.unknown", name=name, known=", ".join(sorted(catalog.presets)))
+        if fmt == "json":
+            import json
+
+            print(json.dumps(provider_detail_json(preset), ensure_ascii=False, indent=2))
+        else:
+            render_provider(_console(), preset, chosen_lang)
+        return ExitCode.OK
+    if fmt == "json":
+        import json
+
+        print(json.dumps({"schema": 1, "providers": [provider_detail_json(p) for p in catalog.presets.values()]},
+                         ensure_ascii=False, indent=2))
+    else:
+        render_provider_table(_console(), catalog, chosen_lang)
+    return ExitCode.OK
+
+
+def _peek_lang(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: the one place that turns exceptions into exit codes."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = app(args=args, prog_name="smtpdoctor", standalone_mode=False)
+        code = int(result) if isinstance(result, int) else 0
+    except KeyboardInterrupt:
+        _fatal("error.interrupted", args)
+        code = ExitCode.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
+        code = _handle(exc, args)
+    _flush()
+    return int(code)
+
+
+def _handle(exc: Exception, args: list[str]) -> int:
+    from smtpdoctor.errors import SmtpdoctorError
+
+    if isinstance(exc, SmtpdoctorError):
+        _fatal_text(exc, args)
+        return int(exc.exit_code)
+    if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click/typer usage errors
+        exc.show()
+        return int(exc.exit_code) or ExitCode.USAGE
+    if exc.__class__.__name__ == "Abort":
+        _fatal("error.interrupted", args)
+        return ExitCode.INTERRUPTED
+    if os.environ.get("SMTPDOCTOR_DEBUG") or "--debug" in args:
+        raise exc
+    _fatal("error.internal", args, kind=exc.__class__.__name__)
+    return ExitCode.USAGE
+
+
+def _fatal(message_id: str, args: list[str], **params) -> None:
+    from smtpdoctor.errors import SmtpdoctorError
+
+    _fatal_text(SmtpdoctorError(message_id, **params), args)
+
+
+def _fatal_text(exc, args: list[str]) -> None:
+    from smtpdoctor.i18n import Lang, detect_lang, tr
+
+    peek = _peek_lang(args)
+    lang = detect_lang(peek if peek in ("en", "ru") else None, os.environ)
+    other = Lang.RU if lang is Lang.EN else Lang.EN
+    # Bilingual on purpose: a fatal error may be read by someone who did not choose the language.
+    print(f"{tr('error.prefix', lang)}: {exc.render(lang)}", file=sys.stderr)
+    print(f"  ({exc.render(other)})", file=sys.stderr)
+
+
+def _flush() -> None:
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass

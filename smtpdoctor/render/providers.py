@@ -1,0 +1,91 @@
+"""`smtpdoctor providers`: the table, one provider in detail, and their JSON."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from smtpdoctor.i18n import Lang, tr
+from smtpdoctor.providers import ProviderCatalog, ProviderPreset
+
+
+def ports_text(preset: ProviderPreset) -> str:
+    return ", ".join(f"{p.port} ({'TLS' if p.mode.secure else 'STARTTLS'})" for p in preset.ports)
+
+
+def username_text(preset: ProviderPreset, lang: Lang) -> str:
+    return tr(f"providers.user_{preset.username.rule}", lang, value=preset.username.value or "")
+
+
+def env_lines(preset: ProviderPreset) -> list[str]:
+    mode = preset.default_mode()
+    user = {
+        "address": f"you@{preset.domains[0] if preset.domains else 'example.com'}",
+        "literal": preset.username.value or "",
+        "domain_address": "postmaster@mg.your-domain.com",
+        "dashboard": "<SMTP login from the dashboard>",
+    }[preset.username.rule]
+    secret = {
+        "app_password": "<app password, no spaces>",
+        "api_key": "<API key>",
+        "smtp_password": "<SMTP password/key>",
+        "token": "<server API token>",
+        "oauth_only": "<not usable: OAuth2 only>",
+        "password": "<mailbox password>",
+    }[preset.password.kind]
+    sender = user if preset.sender_rule == "account" and "@" in user else "noreply@your-domain.com"
+    return [
+        f"SMTP_HOST={preset.example_host()}",
+        f"SMTP_PORT={preset.default_port}",
+        f"SMTP_SECURE={str(mode.secure).lower()}",
+        f"SMTP_USER={user}",
+        f"SMTP_PASS={secret}",
+        f"SMTP_FROM={sender}",
+    ]
+
+
+def provider_detail_json(preset: ProviderPreset) -> dict:
+    data = preset.model_dump(mode="json")
+    data["env"] = env_lines(preset)
+    return data
+
+
+def render_provider_table(console: Console, catalog: ProviderCatalog, lang: Lang) -> None:
+    table = Table(title=tr("providers.title", lang), title_justify="left")
+    table.add_column("id")
+    table.add_column("name")
+    table.add_column(tr("providers.hosts", lang))
+    table.add_column(tr("providers.ports", lang))
+    table.add_column(tr("providers.username", lang))
+    for preset in catalog.presets.values():
+        hosts = ", ".join(preset.hosts[:2]) or preset.example_host()
+        table.add_row(preset.id, escape(preset.name), escape(hosts), ports_text(preset), escape(username_text(preset, lang)))
+    console.print(table)
+
+
+def render_provider(console: Console, preset: ProviderPreset, lang: Lang) -> None:
+    console.print(f"[bold]{escape(preset.name)}[/bold] [dim]({preset.id})[/dim]")
+    rows: list[tuple[str, str]] = [
+        (tr("providers.hosts", lang), ", ".join(preset.hosts + preset.host_patterns)),
+        (tr("providers.ports", lang), ports_text(preset)),
+        (tr("providers.username", lang), username_text(preset, lang)),
+        (tr("providers.sender", lang), tr(f"providers.sender_{preset.sender_rule}", lang)),
+    ]
+    if preset.settings_url:
+        rows.append((tr("providers.settings_page", lang), preset.settings_url))
+    for key in ("prerequisites", "free_tier", "sandbox", "notes", "corrections"):
+        text = getattr(preset, key)
+        if text is not None:
+            rows.append((tr(f"providers.{key}", lang), text.get(lang.value)))
+    if preset.spf_include:
+        rows.append((tr("providers.spf", lang), f"include:{preset.spf_include}"))
+    if preset.dkim_selectors:
+        rows.append((tr("providers.dkim", lang), ", ".join(preset.dkim_selectors)))
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
+    for key, value in rows:
+        table.add_row(f"[bold]{escape(key)}[/bold]", escape(value))
+    console.print(table)
+    console.print(f"\n[bold]{tr('providers.env', lang)}:[/bold]")
+    for line in env_lines(preset):
+        console.print(f"  {escape(line)}")

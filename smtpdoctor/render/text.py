@@ -1,0 +1,91 @@
+"""Human-readable output with Rich. Plain (no colour) when stdout is not a terminal or NO_COLOR is set."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
+from rich.text import Text
+from rich.table import Table
+
+from smtpdoctor.catalog import Catalog
+from smtpdoctor.i18n import Lang, tr
+from smtpdoctor.models import CheckResult, Finding, Severity, StepResult, StepStatus
+from smtpdoctor.settings import source_label
+
+STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.OK: "green"}
+MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i", Severity.OK: "✓"}
+STEP_STYLE = {StepStatus.OK: "green", StepStatus.FAIL: "bold red", StepStatus.SKIP: "dim"}
+
+
+def step_line(step: StepResult, lang: Lang) -> str:
+    status = tr(f"status.{step.status.value}", lang)
+    name = tr(f"step.{step.name.value}", lang)
+    detail = f" — {escape(step.detail)}" if step.detail else ""
+    style = STEP_STYLE[step.status]
+    return f"  [{style}]{status:>6}[/{style}]  {name} [dim]({step.elapsed_ms:.0f} ms)[/dim]{detail}"
+
+
+def render_finding(console: Console, f: Finding, catalog: Catalog, lang: Lang) -> None:
+    sev = catalog.severity_of(f)
+    style = STYLE[sev]
+    console.print(f"[{style}]{MARK[sev]} {tr('severity.' + sev.value, lang)}[/{style}]  "
+                  f"[bold]{escape(catalog.title(f, lang))}[/bold]  [dim]{f.code}[/dim]")
+    explanation = catalog.explanation(f, lang)
+    if explanation:
+        console.print(Padding(Text(explanation), (0, 0, 0, 4), expand=False))
+    if f.evidence:
+        console.print(Padding(Text(f"{tr('heading.evidence', lang)}: {f.evidence}", style="dim"), (0, 0, 0, 4), expand=False))
+    steps = catalog.fix(f, lang)
+    if steps:
+        console.print(f"    [bold]{tr('heading.fix', lang)}:[/bold]")
+        for i, step in enumerate(steps, 1):
+            console.print(Padding(Text(f"{i}. {step}"), (0, 0, 0, 6), expand=False))
+    console.print()
+
+
+def render_check(console: Console, result: CheckResult, catalog: Catalog, lang: Lang, strict: bool = False,
+                 show_transcript: bool = False, providers=None) -> None:
+    if result.insecure:
+        console.print(f"[bold red]{tr('heading.insecure', lang)}[/bold red]")
+    provider = escape(result.provider_name) if result.provider_name else tr("heading.provider_unknown", lang)
+    console.print(f"[bold]{tr('heading.provider', lang)}:[/bold] {provider}")
+    table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2, 0, 2))
+    for name, view in result.settings.items():
+        value = view.value if view.value is not None else tr("field.not_set", lang)
+        table.add_row(tr(f"field.{name}", lang), escape(value), f"[dim]{escape(source_label(view.source, lang.value))}[/dim]")
+    console.print(f"[bold]{tr('heading.settings', lang)}:[/bold]")
+    console.print(table)
+    if result.offline:
+        console.print(f"[dim]{tr('heading.offline', lang)}[/dim]")
+    if result.steps:
+        console.print(f"\n[bold]{tr('heading.steps', lang)}:[/bold]")
+        for step in result.steps:
+            console.print(step_line(step, lang))
+    if show_transcript and result.transcript:
+        console.print(f"\n[bold]{tr('heading.transcript', lang)}:[/bold]")
+        for line in result.transcript:
+            console.print(f"  [dim]{escape(line)}[/dim]")
+    console.print()
+    if result.findings:
+        console.print(f"[bold]{tr('heading.findings', lang)}:[/bold]")
+        for f in result.findings:
+            render_finding(console, f, catalog, lang)
+    if providers is not None and result.provider:
+        preset = providers.get(result.provider)
+        if preset is not None and preset.corrections:
+            console.print(f"[cyan]i[/cyan] [bold]{tr('heading.note', lang)}:[/bold] {escape(preset.corrections.get(lang.value))}\n")
+    render_verdict(console, result, catalog, lang, strict)
+
+
+def render_verdict(console: Console, result: CheckResult, catalog: Catalog, lang: Lang, strict: bool) -> None:
+    errors = [f for f in result.findings if catalog.severity_of(f) is Severity.ERROR]
+    warnings = [f for f in result.findings if catalog.severity_of(f) is Severity.WARNING]
+    if errors or (strict and warnings):
+        bad = errors or warnings
+        console.print(f"[bold red]{tr('verdict.errors', lang, n=len(bad))}[/bold red] "
+                      f"{escape(tr('verdict.first', lang, title=catalog.title(bad[0], lang)))}")
+    elif warnings:
+        console.print(f"[yellow]{tr('verdict.warnings', lang, n=len(warnings))}[/yellow]")
+    else:
+        console.print(f"[green]{tr('verdict.ok_offline' if result.offline else 'verdict.ok', lang)}[/green]")

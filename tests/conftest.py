@@ -1,0 +1,58 @@
+"""Shared fixtures: an in-process CLI runner with a clean, injected environment.
+
+Server fixtures (real aiosmtpd with trustme TLS) live in tests/servers.py.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from smtpdoctor.cli import main
+
+SECRET = "Qx9-leak-probe-Staple-77"  # distinctive: if it shows up anywhere, that is a leak
+
+_ENV_PREFIXES = ("SMTP_", "SMTPDOCTOR_", "LANG", "LC_", "RENDER", "NO_COLOR", "GITHUB_")
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def all(self) -> str:
+        return self.out + self.err
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for key in list(os.environ):
+        if key.startswith(_ENV_PREFIXES):
+            monkeypatch.delenv(key, raising=False)
+    return monkeypatch
+
+
+@pytest.fixture
+def run_cli(clean_env, capsys):
+    """run_cli(args, env={...}, stdin=None) -> CliResult; the environment holds only what the test gives."""
+
+    def run(args: list[str], env: dict[str, str] | None = None, stdin: str | None = None) -> CliResult:
+        for key, value in (env or {}).items():
+            clean_env.setenv(key, value)
+        if stdin is not None:
+            import io
+
+            clean_env.setattr("sys.stdin", io.StringIO(stdin))
+        try:
+            code = main(args)
+        finally:
+            for key in env or {}:
+                clean_env.delenv(key, raising=False)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

@@ -1,0 +1,75 @@
+"""The diagnosis catalog is complete, bilingual, and every pattern matches its example."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from smtpdoctor.catalog import load_catalog
+from smtpdoctor.i18n import Lang, message_ids, tr
+from smtpdoctor.providers import default_providers_path, load_providers
+
+CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "reference" / "diagnosis-codes.md"
+CATALOG = load_catalog()
+
+
+def contract_codes() -> set[str]:
+    if not CONTRACT.exists():
+        pytest.skip("shared/reference not beside the checkout")
+    return {c for c in re.findall(r"^\| `([a-z]+\.[a-z0-9_]+)`", CONTRACT.read_text(), re.M)}
+
+
+def test_every_contract_code_is_in_the_catalog():
+    missing = contract_codes() - set(CATALOG.codes())
+    assert not missing
+
+
+def test_codes_listed_in_docs_include_every_catalog_code():
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "codes.md").read_text()
+    for code in CATALOG.codes():
+        assert f"`{code}`" in documented, code
+
+
+@pytest.mark.parametrize("code", CATALOG.codes())
+def test_each_code_speaks_both_languages(code):
+    entry = CATALOG.entry(code)
+    for text in (entry.title, entry.explanation):
+        assert text.en.strip() and text.ru.strip()
+        words = re.sub(r"\{[a-z_]+\}", "", text.ru)
+        if re.search("[a-zа-яё]", words, re.I):
+            assert re.search("[а-яё]", words, re.I), f"{code}: the Russian text has no Russian in it"
+    assert len(entry.fix.en) == len(entry.fix.ru)
+    for name, variant in entry.variants.items():
+        for text in (variant.title, variant.explanation):
+            if text is not None:
+                assert text.en.strip() and text.ru.strip(), (code, name)
+        if variant.fix is not None:
+            assert len(variant.fix.en) == len(variant.fix.ru), (code, name)
+    for provider, advice in entry.providers.items():
+        assert advice.fix is None or len(advice.fix.en) == len(advice.fix.ru), (code, provider)
+
+
+def test_provider_advice_names_real_presets():
+    presets = load_providers(default_providers_path()).presets
+    for entry in CATALOG.entries.values():
+        for provider in entry.providers:
+            assert provider in presets, (entry.code, provider)
+        for pattern in entry.patterns:
+            assert pattern.provider is None or pattern.provider in presets, (entry.code, pattern.provider)
+
+
+@pytest.mark.parametrize(
+    "code,pattern",
+    [(e.code, p) for e in CATALOG.entries.values() for p in e.patterns],
+    ids=lambda v: v if isinstance(v, str) else v.example[:40],
+)
+def test_pattern_matches_its_example(code, pattern):
+    assert re.search(pattern.regex, pattern.example, re.I), pattern.example
+    assert pattern.needle in pattern.example.lower()
+
+
+def test_every_ui_message_has_both_languages():
+    for mid in message_ids():
+        assert tr(mid, Lang.EN).strip() and tr(mid, Lang.RU).strip(), mid
