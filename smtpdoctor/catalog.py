@@ -52,6 +52,7 @@ class Pattern(BaseModel):
     needle: str = ""
     provider: str | None = None
     certain: bool = True
+    priority: int = 0  # higher wins when several patterns match one line; broad fallbacks use -1
 
 
 class Diagnosis(BaseModel):

@@ -40,6 +40,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="show internal errors with a traceback (never shows secrets' values)")] = False,
 ) -> None:
     """smtpdoctor: check SMTP settings, probe the server, explain logs."""
 
@@ -225,6 +226,55 @@ def providers_cmd(
     else:
         render_provider_table(_console(), catalog, chosen_lang)
     return ExitCode.OK
+
+
+@app.command()
+def demo(
+    scenario: Annotated[str, typer.Option("--scenario", "-s", help="which fault to show (see --list)")] = "healthy",
+    list_scenarios: Annotated[bool, typer.Option("--list", help="list the scenarios")] = False,
+    all_scenarios: Annotated[bool, typer.Option("--all", help="run every scenario and summarise")] = False,
+    transcript: Annotated[bool, typer.Option(help="print the SMTP dialogue (credentials redacted)")] = False,
+    output_format: FormatOpt = "text",
+    lang: LangOpt = None,
+) -> int:
+    """Run the full check against an embedded SMTP server (no account needed), healthy or faulty."""
+    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.demo import SCENARIOS, run_scenario
+    from smtpdoctor.errors import UsageError
+    from smtpdoctor.i18n import Lang, tr
+
+    chosen_lang = _lang(lang)
+    fmt = _format(output_format)
+    console = _console()
+    if list_scenarios:
+        console.print(tr("demo.list", chosen_lang))
+        for name, sc in SCENARIOS.items():
+            console.print(f"  {name:<22} {sc.ru if chosen_lang is Lang.RU else sc.en}")
+        return ExitCode.OK
+    catalog = load_catalog()
+    if all_scenarios:
+        worst = ExitCode.OK
+        for name, sc in SCENARIOS.items():
+            result = run_scenario(name, chosen_lang)
+            codes = ", ".join(f.code for f in result.findings) or "-"
+            console.print(f"{name:<22} {codes}")
+            worst = max(worst, result.exit_code(catalog.severity_of))
+        return ExitCode.OK
+    if scenario not in SCENARIOS:
+        raise UsageError("demo.unknown", name=scenario, known=", ".join(SCENARIOS))
+    if fmt == "json":
+        from smtpdoctor.render.json import check_document, dumps
+
+        result = run_scenario(scenario, chosen_lang)
+        print(dumps(check_document(result, catalog, chosen_lang, with_transcript=transcript)))
+    else:
+        from smtpdoctor.render.text import render_check
+
+        sc = SCENARIOS[scenario]
+        console.print(f"[bold]smtpdoctor demo[/bold] — {scenario}: {sc.ru if chosen_lang is Lang.RU else sc.en}\n")
+        result = run_scenario(scenario, chosen_lang, on_step=_live_steps(console, chosen_lang))
+        render_check(console, result, catalog, chosen_lang, show_transcript=transcript)
+    return int(result.exit_code(catalog.severity_of))
 
 
 def _peek_lang(argv: list[str]) -> str | None:

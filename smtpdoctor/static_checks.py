@@ -218,7 +218,7 @@ def suggest_host(raw: str, providers: ProviderCatalog) -> str:
         return host
     if (by_domain := providers.by_domain(host)) is not None:
         return by_domain.example_host()
-    best = min(providers.all_hosts(), key=lambda h: _osa_distance(host, h))
+    best = min(providers.all_hosts(), key=lambda h: _osa_distance(host, h), default=host)
     return best if 0 < _osa_distance(host, best) <= 2 else host
 
 
@@ -286,7 +286,7 @@ def check_host(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPrese
                          "detail": f"{host} is a server for reading mail ({prefix.rstrip('.').upper()}), not for sending.",
                          "detail@ru": f"{host} — сервер для чтения почты ({prefix.rstrip('.').upper()}), а не для отправки."})
                 return
-        best = min(providers.all_hosts(), key=lambda h: _osa_distance(host, h))
+        best = min(providers.all_hosts(), key=lambda h: _osa_distance(host, h), default=host)
         distance = _osa_distance(host, best)
         if 0 < distance <= 2:
             yield _f("config.unknown_host", inp, "host", params={**params, "suggested": best,

@@ -1,0 +1,124 @@
+"""One matcher for server replies (check) and log lines (explain), built from the catalog's patterns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from smtpdoctor.catalog import Catalog
+
+# RFC 3463 enhanced status codes smtpdoctor can read with reasonable confidence when no pattern matched.
+ENHANCED = {
+    "5.7.8": "auth.bad_credentials",
+    "5.7.9": "auth.app_password_required",
+    "5.7.0": None,
+    "5.7.1": None,
+    "5.1.1": "delivery.recipient_rejected",
+    "5.1.10": "delivery.recipient_rejected",
+    "5.2.2": "delivery.recipient_rejected",
+    "4.2.2": "delivery.recipient_rejected",
+    "5.4.5": "delivery.quota_exceeded",
+    "4.7.0": None,
+    "4.7.1": None,
+    "5.7.26": "sender.dmarc_rejected",
+    "4.3.2": "net.server_unavailable",
+    "5.7.57": "auth.requires_tls",
+}
+BASIC = {"535": "auth.bad_credentials", "534": "auth.app_password_required", "421": "net.server_unavailable",
+         "454": None, "530": None, "550": None, "553": None, "554": None, "552": None, "451": None}
+
+MEANING = {
+    # (class, subject) -> (en, ru)
+    ("5", "1"): ("permanent failure: a problem with an address", "постоянная ошибка: проблема с адресом"),
+    ("5", "2"): ("permanent failure: a problem with the recipient's mailbox", "постоянная ошибка: проблема с ящиком получателя"),
+    ("5", "3"): ("permanent failure: the receiving system refused", "постоянная ошибка: отказ принимающей системы"),
+    ("5", "4"): ("permanent failure: network or routing", "постоянная ошибка: сеть или маршрутизация"),
+    ("5", "5"): ("permanent failure: protocol error", "постоянная ошибка: ошибка протокола"),
+    ("5", "6"): ("permanent failure: message content", "постоянная ошибка: содержимое письма"),
+    ("5", "7"): ("permanent failure: security or policy refused it", "постоянная ошибка: отказ по безопасности или политике"),
+    ("4", "1"): ("temporary failure: a problem with an address", "временная ошибка: проблема с адресом"),
+    ("4", "2"): ("temporary failure: the recipient's mailbox", "временная ошибка: ящик получателя"),
+    ("4", "3"): ("temporary failure: the receiving system", "временная ошибка: принимающая система"),
+    ("4", "4"): ("temporary failure: network or routing", "временная ошибка: сеть или маршрутизация"),
+    ("4", "5"): ("temporary failure: protocol", "временная ошибка: протокол"),
+    ("4", "7"): ("temporary failure: security or policy (often throttling)", "временная ошибка: безопасность или политика (часто ограничение частоты)"),
+}
+
+REPLY_RE = re.compile(r"(?<![\d.])([45]\d\d)[ -]([45]\.\d{1,3}\.\d{1,3})?(?![\d])")
+ENHANCED_RE = re.compile(r"(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+SMTP_CONTEXT = re.compile(r"smtp|mail|response|reply|code|auth|rcpt|from|sender|recipient", re.I)
+
+
+@dataclass(frozen=True)
+class Match:
+    code: str
+    provider: str | None = None
+    certain: bool = True
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    regex: re.Pattern[str]
+    needle: str
+    code: str
+    provider: str | None
+    certain: bool
+    priority: int
+
+
+class Matcher:
+    """Patterns ordered by priority (provider-specific first, broad fallbacks last)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        compiled: list[_Compiled] = []
+        for entry in catalog.entries.values():
+            for pattern in entry.patterns:
+                rank = pattern.priority + (1 if pattern.provider else 0)
+                compiled.append(_Compiled(re.compile(pattern.regex, re.I), pattern.needle, entry.code,
+                                          pattern.provider, pattern.certain, rank))
+        compiled.sort(key=lambda c: -c.priority)
+        self.patterns = compiled
+
+    def match(self, text: str, areas: tuple[str, ...] | None = None) -> Match | None:
+        """The best pattern match; with `areas`, codes of those areas win over others."""
+        lowered = text.lower()
+        best: _Compiled | None = None
+        for c in self.patterns:
+            if c.needle and c.needle not in lowered:
+                continue
+            if c.regex.search(text):
+                if areas is None or c.code.split(".")[0] in areas:
+                    return Match(c.code, c.provider, c.certain)
+                best = best or c
+        if best is not None:
+            return Match(best.code, best.provider, best.certain)
+        return None
+
+    def match_or_fallback(self, text: str, areas: tuple[str, ...] | None = None, require_context: bool = True) -> Match | None:
+        return self.match(text, areas) or status_fallback(text, require_context)
+
+
+def status_fallback(text: str, require_context: bool = True) -> Match | None:
+    """Read a bare SMTP reply code / RFC 3463 enhanced code; always marked less certain."""
+    reply = REPLY_RE.search(text)
+    enhanced = ENHANCED_RE.search(text)
+    if reply is None and enhanced is None:
+        return None
+    if reply is not None and enhanced is None and require_context and not SMTP_CONTEXT.search(text):
+        return None  # a bare 3-digit number in a log is too weak on its own (HTTP 500...)
+    basic = reply.group(1) if reply else None
+    if enhanced is not None:
+        klass, subject, detail = enhanced.groups()
+        key = f"{klass}.{subject}.{detail}"
+        code = ENHANCED.get(key)
+    else:
+        klass, subject, key = basic[0], "", basic
+        code = None
+    if code is None and basic:
+        code = BASIC.get(basic)
+    en, ru = MEANING.get((klass, subject), ("permanent failure" if klass == "5" else "temporary failure",
+                                             "постоянная ошибка" if klass == "5" else "временная ошибка"))
+    shown = " ".join(part for part in (basic, key if enhanced else None) if part)
+    params = {"reply": shown, "meaning": en, "meaning@ru": ru}
+    return Match(code or "smtp.reply_error", None, False, params)
