@@ -56,3 +56,33 @@ def run_cli(clean_env, capsys):
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+# -- real servers on loopback -----------------------------------------------------------------------
+
+from smtpdoctor.testing.server import Pki, ServerSpec, SmtpServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pki():
+    return Pki()
+
+
+@pytest.fixture(scope="session")
+def ca_file(pki, tmp_path_factory):
+    return pki.ca_file(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def smtp_server(pki):
+    """smtp_server(ServerSpec(...), user=..., password=...) -> a started real aiosmtpd server."""
+    started: list[SmtpServer] = []
+
+    def start(spec: ServerSpec | None = None, **kwargs) -> SmtpServer:
+        server = SmtpServer(spec or ServerSpec(), pki, **kwargs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -118,6 +118,22 @@ class HangUpSMTP(SMTP):
         self.transport.close()
 
 
+class GarbageSMTP(SMTP):
+    """Something that is not an SMTP server answering on the port (an HTTP service, say)."""
+
+    async def _handle_client(self):
+        await self.push("HTTP/1.1 400 Bad Request")
+        self.transport.close()
+
+
+class DropOnStartTlsSMTP(SMTP):
+    """Says yes to STARTTLS, then drops the connection in the middle of the handshake."""
+
+    async def smtp_STARTTLS(self, arg):
+        await self.push("220 2.0.0 Ready to start TLS")
+        self.transport.close()
+
+
 class DropOnAuthSMTP(SMTP):
     """Drops the connection in the middle of the dialogue, when the client tries to log in."""
 
