@@ -49,7 +49,7 @@ class Pattern(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     regex: str
     example: str
-    needle: str = ""
+    needles: list[str] = Field(default_factory=list)  # override the literals derived from the regex
     provider: str | None = None
     certain: bool = True
     priority: int = 0  # higher wins when several patterns match one line; broad fallbacks use -1

@@ -229,6 +229,38 @@ def providers_cmd(
 
 
 @app.command()
+def explain(
+    files: Annotated[Optional[list[str]], typer.Argument(help="log files (.gz read transparently); - or nothing = standard input")] = None,
+    max_matches: Annotated[int, typer.Option("--max-matches", help="list at most this many matching lines in JSON")] = 1000,
+    output_format: FormatOpt = "text",
+    lang: LangOpt = None,
+) -> int:
+    """Explain SMTP failures in application logs (nodemailer, smtplib, PHPMailer, Laravel, Supabase, JavaMail...)."""
+    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.errors import UsageError
+    from smtpdoctor.explain import run_explain
+
+    chosen_lang = _lang(lang)
+    fmt = _format(output_format)
+    if max_matches < 0:
+        raise UsageError("error.bad_option", option="--max-matches", reason=">= 0")
+    catalog = load_catalog()
+    paths = files or ["-"]
+    stdin = sys.stdin.buffer if "-" in paths else None
+    result = run_explain(paths, catalog, stdin=stdin, max_matches=max_matches)
+    if fmt == "json":
+        from smtpdoctor.render.explain import explain_document
+        from smtpdoctor.render.json import dumps
+
+        print(dumps(explain_document(result, catalog, chosen_lang)))
+    else:
+        from smtpdoctor.render.explain import render_explain
+
+        render_explain(_console(), result, catalog, chosen_lang)
+    return int(result.exit_code(catalog))
+
+
+@app.command()
 def demo(
     scenario: Annotated[str, typer.Option("--scenario", "-s", help="which fault to show (see --list)")] = "healthy",
     list_scenarios: Annotated[bool, typer.Option("--list", help="list the scenarios")] = False,

@@ -46,7 +46,7 @@ MEANING = {
 
 REPLY_RE = re.compile(r"(?<![\d.])([45]\d\d)[ -]([45]\.\d{1,3}\.\d{1,3})?(?![\d])")
 ENHANCED_RE = re.compile(r"(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
-SMTP_CONTEXT = re.compile(r"smtp|mail|response|reply|code|auth|rcpt|from|sender|recipient", re.I)
+SMTP_CONTEXT = re.compile(r"smtp", re.I)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Match:
 @dataclass(frozen=True)
 class _Compiled:
     regex: re.Pattern[str]
-    needle: str
+    needles: tuple[str, ...]
     code: str
     provider: str | None
     certain: bool
@@ -71,21 +71,30 @@ class Matcher:
     """Patterns ordered by priority (provider-specific first, broad fallbacks last)."""
 
     def __init__(self, catalog: Catalog) -> None:
+        from smtpdoctor.needles import needles_for
+
         compiled: list[_Compiled] = []
         for entry in catalog.entries.values():
             for pattern in entry.patterns:
                 rank = pattern.priority + (1 if pattern.provider else 0)
-                compiled.append(_Compiled(re.compile(pattern.regex, re.I), pattern.needle, entry.code,
+                needles = tuple(n.lower() for n in pattern.needles) or tuple(needles_for(pattern.regex))
+                compiled.append(_Compiled(re.compile(pattern.regex, re.I), needles, entry.code,
                                           pattern.provider, pattern.certain, rank))
         compiled.sort(key=lambda c: -c.priority)
         self.patterns = compiled
+        self._present = _needle_finder(sorted({n for c in compiled for n in c.needles}))
+
+    def all_needles(self) -> set[str]:
+        return {n for c in self.patterns for n in c.needles}
 
     def match(self, text: str, areas: tuple[str, ...] | None = None) -> Match | None:
         """The best pattern match; with `areas`, codes of those areas win over others."""
-        lowered = text.lower()
+        present = self._present(text.lower())
+        if not present:
+            return None
         best: _Compiled | None = None
         for c in self.patterns:
-            if c.needle and c.needle not in lowered:
+            if present.isdisjoint(c.needles):
                 continue
             if c.regex.search(text):
                 if areas is None or c.code.split(".")[0] in areas:
@@ -99,6 +108,17 @@ class Matcher:
         return self.match(text, areas) or status_fallback(text, require_context)
 
 
+def _needle_finder(needles: list[str]):
+    """text -> the set of needles it contains (all of them, overlapping)."""
+    try:
+        import ahocorasick_rs
+
+        automaton = ahocorasick_rs.AhoCorasick(needles)
+        return lambda text: set(automaton.find_matches_as_strings(text, overlapping=True))
+    except ImportError:  # pragma: no cover
+        return lambda text: {n for n in needles if n in text}
+
+
 def status_fallback(text: str, require_context: bool = True) -> Match | None:
     """Read a bare SMTP reply code / RFC 3463 enhanced code; always marked less certain."""
     reply = REPLY_RE.search(text)
@@ -106,7 +126,7 @@ def status_fallback(text: str, require_context: bool = True) -> Match | None:
     if reply is None and enhanced is None:
         return None
     if reply is not None and enhanced is None and require_context and not SMTP_CONTEXT.search(text):
-        return None  # a bare 3-digit number in a log is too weak on its own (HTTP 500...)
+        return None  # a bare 3-digit number in a log is too weak on its own (HTTP 500, "took 421 ms")
     basic = reply.group(1) if reply else None
     if enhanced is not None:
         klass, subject, detail = enhanced.groups()
