@@ -246,7 +246,11 @@ def explain(
         raise UsageError("error.bad_option", option="--max-matches", reason=">= 0")
     catalog = load_catalog()
     paths = files or ["-"]
-    stdin = sys.stdin.buffer if "-" in paths else None
+    stdin = None
+    if "-" in paths:
+        import io
+
+        stdin = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
     result = run_explain(paths, catalog, stdin=stdin, max_matches=max_matches)
     if fmt == "json":
         from smtpdoctor.render.explain import explain_document

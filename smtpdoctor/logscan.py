@@ -49,8 +49,22 @@ def strip_prefixes(line: bytes) -> bytes:
     return line
 
 
-def is_continuation(line: bytes) -> bool:
-    return bool(_CONTINUATION.match(strip_prefixes(line)))
+_REPLY_START = re.compile(rb"^(\d{3})[ -]")
+
+
+def is_continuation(line: bytes, previous: bytes | None = None) -> bool:
+    """Does `line` belong to the record above it? Indented lines, stack frames and closing braces do;
+    so does the next line of a multi-line SMTP reply ("535-5.7.8 ... go to" / "535 5.7.8 https://...")
+    and an unprefixed line after one ending in ':' ("OpenSSL Error messages:" / "error:0A00010B...")."""
+    stripped = strip_prefixes(line)
+    if _CONTINUATION.match(stripped):
+        return True
+    if previous is None:
+        return False
+    reply = _REPLY_START.match(stripped)
+    if reply and reply.group(1) + b"-" in previous:
+        return True
+    return stripped is line and previous.rstrip().endswith(b":") and not line[:1].isdigit() and not line.startswith(b"[")
 
 
 def decode(raw: bytes) -> str:
@@ -233,11 +247,14 @@ class LogScanner:
     def _head_of(block: bytes, start: int) -> int:
         head = start
         for _ in range(MAX_CONTINUATION):
+            if head == 0:
+                return head
             end = block.find(b"\n", head)
             line = block[head:end if end != -1 else len(block)]
-            if head == 0 or not is_continuation(line):
+            previous_start = block.rfind(b"\n", 0, head - 1) + 1
+            if not is_continuation(line, block[previous_start:head - 1]):
                 return head
-            head = block.rfind(b"\n", 0, head - 1) + 1
+            head = previous_start
         return start
 
     @staticmethod
@@ -249,7 +266,7 @@ class LogScanner:
                 break
             nxt = block.find(b"\n", end + 1)
             line = block[end + 1:nxt if nxt != -1 else len(block)]
-            if not is_continuation(line) or sum(map(len, lines)) > MAX_RECORD:
+            if not is_continuation(line, lines[-1]) or sum(map(len, lines)) > MAX_RECORD:
                 break
             lines.append(line)
             end = nxt
@@ -264,6 +281,6 @@ class LogScanner:
         match: Match | None = self.matcher.match_or_fallback(subject)
         if match is None:
             return
-        shown = mask_secrets(" ⏎ ".join(part.strip() for part in subject.split("\n")[:4]))
+        shown = mask_secrets(" ⏎ ".join(part.strip() for part in subject.split("\n")[:2]))
         on_match(LogMatch(name, line, match.code, match.provider, match.certain,
                           shown[:300] + ("…" if len(shown) > 300 else ""), match.params))

@@ -401,7 +401,7 @@ def check_sender(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPre
     if owner is not None and owner.kind == "mailbox" and owner.id != preset.id:
         policy = KNOWN_DMARC.get(domain)
         severity = Severity.ERROR if policy in ("reject", "quarantine") or preset.sender_rule == "verified_domain" else Severity.WARNING
-        yield _f("sender.dmarc_rejected", inp, "sender" if inp.sender else "user", provider=preset.id, severity=severity,
+        yield _f("sender.dmarc_rejected", inp, "sender" if inp.sender else "user", variant="route", provider=preset.id, severity=severity,
                  params={"domain": domain, "relay": preset.name, "own_host": owner.example_host(),
                          "policy": f"p={policy}" if policy else "check it with `smtpdoctor dns " + domain + "`",
                          "policy@ru": f"p={policy}" if policy else "проверьте её через `smtpdoctor dns " + domain + "`"})

@@ -126,9 +126,11 @@ class Probe:
 
     def find(self, code: str, step: StepName | None, evidence: str | None = None, provider: str | None = None,
              **params: str) -> None:
-        params = {"host": self.host, "port": str(self.s.port), "timeout": f"{self.policy.timeout:g} s",
+        variant = params.pop("variant", None)
+        params = {"host": self.host, "port": str(self.s.port), "endpoint": f"{self.host}:{self.s.port}",
+                  "timeout": f"{self.policy.timeout:g} s",
                   "timeout@ru": f"{self.policy.timeout:g} с", **params}
-        self.run.findings.append(Finding(code=code, step=step, evidence=evidence,
+        self.run.findings.append(Finding(code=code, step=step, evidence=evidence, variant=variant,
                                          provider=provider or (self.preset.id if self.preset else None), params=params))
 
     def fail(self, name: StepName, started: float, code: str, step_detail: str, evidence: str | None = None,
@@ -343,12 +345,12 @@ class Probe:
 
     def _wrong_mode_params(self, actual_secure: bool, port_fix: int) -> dict[str, str]:
         if actual_secure:  # configured STARTTLS/plain, port speaks implicit TLS
-            return {"actual": "implicit TLS", "actual@ru": "неявного TLS", "configured": "plain SMTP with STARTTLS (SMTP_SECURE=false)",
+            return {"variant": "probe", "actual": "implicit TLS", "actual@ru": "неявного TLS", "configured": "plain SMTP with STARTTLS (SMTP_SECURE=false)",
                     "configured@ru": "обычный SMTP со STARTTLS (SMTP_SECURE=false)", "secure_fix": "true",
                     "port_fix": str(port_fix),
                     "detail": "The client waits for a greeting the server will only send after a TLS handshake (nodemailer: \"Greeting never received\").",
                     "detail@ru": "Клиент ждёт приветствия, которое сервер пришлёт только после TLS-рукопожатия (nodemailer: «Greeting never received»)."}
-        return {"actual": "plain SMTP with STARTTLS", "actual@ru": "обычного SMTP со STARTTLS", "configured": "implicit TLS (SMTP_SECURE=true)",
+        return {"variant": "probe", "actual": "plain SMTP with STARTTLS", "actual@ru": "обычного SMTP со STARTTLS", "configured": "implicit TLS (SMTP_SECURE=true)",
                 "configured@ru": "неявный TLS (SMTP_SECURE=true)", "secure_fix": "false", "port_fix": str(port_fix),
                 "detail": "The client starts TLS while the server sends a plain greeting (OpenSSL: \"wrong version number\").",
                 "detail@ru": "Клиент начинает TLS, а сервер присылает обычное приветствие (OpenSSL: «wrong version number»)."}
@@ -486,7 +488,7 @@ class Probe:
         offered = self.extensions.get("AUTH", "").upper().split()
         if not offered:
             self.fail(StepName.AUTH, started, "auth.not_supported", "no AUTH extension advertised",
-                      mechanisms="no AUTH", **{"mechanisms@ru": "отсутствие AUTH",
+                      variant="probe", mechanisms="no AUTH", **{"mechanisms@ru": "отсутствие AUTH",
                                                 "detail": "The server does not accept logins on this port.",
                                                 "detail@ru": "Сервер не принимает вход на этом порту."})
         mechanism = next((m for m in ("PLAIN", "LOGIN", "CRAM-MD5") if m in offered), None)
@@ -495,7 +497,7 @@ class Probe:
             detail_en = "Only OAuth2 is offered: a password cannot be used." if oauth_only else "None of PLAIN, LOGIN, CRAM-MD5 is offered."
             detail_ru = "Предлагается только OAuth2: паролем войти нельзя." if oauth_only else "Не предлагается ни PLAIN, ни LOGIN, ни CRAM-MD5."
             self.fail(StepName.AUTH, started, "auth.not_supported", f"offered: {' '.join(offered)}",
-                      mechanisms="AUTH " + " ".join(offered), detail=detail_en, **{"detail@ru": detail_ru})
+                      variant="probe", mechanisms="AUTH " + " ".join(offered), detail=detail_en, **{"detail@ru": detail_ru})
         self.auth_mechanism = mechanism
         deadline = self.deadline()
         try:
