@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import cache
 from importlib.resources import files
 
@@ -156,7 +155,9 @@ def _tidy(text: str) -> str:
 
 
 def load_catalog_text(text: str) -> Catalog:
-    raw = tomllib.loads(text)
+    from smtpdoctor.tomlcache import loads_cached
+
+    raw = loads_cached(text, "diagnoses")
     return Catalog([Diagnosis(**item) for item in raw.get("diagnosis", [])])
 
 

@@ -144,7 +144,6 @@ def check(
     fmt = _format(output_format)
     if not timeout > 0 or timeout > 600:
         raise UsageError("error.bad_option", option="--timeout", reason="seconds between 0 and 600")
-    err = _console(stderr=True)
     options: dict[str, str | None] = {"host": host, "port": port, "user": user, "sender": sender}
     names = {"host": "--host", "port": "--port", "user": "--user", "sender": "--sender", "secure": "--secure" if secure else "--no-secure"}
     if secure is not None:
@@ -156,7 +155,7 @@ def check(
         options["password"] = data
         names["password"] = "--password-stdin"
     elif password is not None:
-        err.print(tr("heading.password_option", chosen_lang))
+        print(tr("heading.password_option", chosen_lang), file=sys.stderr)
         options["password"] = password
         names["password"] = "--password"
     if ca_file is not None and not ca_file.is_file():

@@ -5,7 +5,6 @@ Every user-facing string goes through :func:`tr`; a test fails if an id lacks en
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
@@ -34,7 +33,9 @@ def detect_lang(explicit: str | None, env: Mapping[str, str]) -> Lang:
 
 @cache
 def _messages() -> dict[str, dict[str, str]]:
-    raw = tomllib.loads((files("smtpdoctor") / "messages.toml").read_text(encoding="utf-8"))
+    from smtpdoctor.tomlcache import loads_cached
+
+    raw = loads_cached((files("smtpdoctor") / "messages.toml").read_text(encoding="utf-8"), "messages")
     flat: dict[str, dict[str, str]] = {}
 
     def walk(prefix: str, node: dict) -> None:

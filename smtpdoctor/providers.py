@@ -202,8 +202,10 @@ def load_providers(path) -> ProviderCatalog:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("error.providers_unreadable", file=path, reason=exc.__class__.__name__) from exc
+    from smtpdoctor.tomlcache import loads_cached
+
     try:
-        raw = tomllib.loads(text)
+        raw = loads_cached(text, "providers")
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise InputError(

@@ -1,0 +1,31 @@
+"""Helpers for the benchmarks (not tests): timing subprocesses, medians."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def smtpdoctor_cmd() -> list[str]:
+    exe = shutil.which("smtpdoctor", path=str(Path(sys.executable).parent)) or shutil.which("smtpdoctor")
+    return [exe] if exe else [sys.executable, "-m", "smtpdoctor"]
+
+
+def time_run(cmd: list[str], env: dict | None = None, stdin: bytes | None = None) -> tuple[float, int]:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env={**os.environ, **(env or {})}, input=stdin, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, timeout=120)
+    return time.perf_counter() - started, proc.returncode
+
+
+def median_ms(cmd: list[str], runs: int = 20, env: dict | None = None, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        time_run(cmd, env)
+    return statistics.median(time_run(cmd, env)[0] for _ in range(runs)) * 1000

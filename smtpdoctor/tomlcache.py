@@ -1,0 +1,41 @@
+"""Parse TOML data files once: the parsed form is cached as JSON keyed by the file's content hash.
+
+tomllib is pure Python and the catalog is large; JSON parsing is C. The TOML stays the only source
+of truth: any change to it changes the hash, and a cache that cannot be written is simply skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+
+
+def _cache_dir() -> Path | None:
+    if os.environ.get("SMTPDOCTOR_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
+    return Path(base) / "smtpdoctor"
+
+
+def loads_cached(text: str, kind: str) -> dict:
+    cache = _cache_dir()
+    if cache is None:
+        return tomllib.loads(text)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+    path = cache / f"{kind}-{digest}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    data = tomllib.loads(text)  # errors propagate: a broken file must be reported, not cached
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass
+    return data
