@@ -26,6 +26,10 @@ class CheckOptions:
     ehlo_name: str | None = None
     provider: str | None = None  # forced preset id
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    check_dns: bool = True
+    nameservers: tuple[str, ...] = ()
+    dns_timeout: float = 5.0
+    dkim_selectors: tuple[str, ...] = ()
 
 
 def choose_preset(inp: SettingsInput, providers: ProviderCatalog, forced: str | None) -> ProviderPreset | None:
@@ -76,6 +80,11 @@ def run_check(
     findings: list[Finding] = run_static_checks(inp, settings, preset, providers, env, options.send_to)
     steps: list[StepResult] = []
     transcript: list[str] = []
+    dns_report = None
+    sender = settings.sender or (settings.user if settings.user and "@" in settings.user else None)
+    if not options.offline and options.check_dns and sender and not injected_fields(findings):
+        dns_findings, dns_report = run_dns(sender, preset, providers, options)
+        findings = merge_findings(findings, dns_findings)
     if not options.offline and settings.host and not injected_fields(findings):
         from smtpdoctor.probe.runner import ProbePolicy, run_probe
 
@@ -100,10 +109,30 @@ def run_check(
         steps=steps,
         findings=findings,
         transcript=transcript,
+        dns=dns_report.as_dict() if dns_report is not None else None,
         offline=options.offline,
         insecure=options.insecure,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
     )
+
+
+def run_dns(address: str, relay: ProviderPreset | None, providers: ProviderCatalog, options: CheckOptions):
+    from smtpdoctor.dns_checks import DnsClient, check_sender_domain
+
+    client = DnsClient(list(options.nameservers) or None, options.dns_timeout)
+    return check_sender_domain(address, relay, providers, client, list(options.dkim_selectors))
+
+
+def run_dns_only(address: str, relay: ProviderPreset | None, providers: ProviderCatalog, options: CheckOptions,
+                 lang: Lang = Lang.EN) -> CheckResult:
+    """`smtpdoctor dns`: the sender-domain checks alone."""
+    started = time.perf_counter()
+    findings, report = run_dns(address, relay, providers, options)
+    catalog = load_catalog()
+    findings.sort(key=lambda f: catalog.severity_of(f).rank)
+    return CheckResult(provider=relay.id if relay else None, provider_name=relay.name if relay else None,
+                       settings={"sender": SettingView(value=address)}, findings=findings, dns=report.as_dict(),
+                       elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
 
 
 def merge_findings(static: list[Finding], probed: list[Finding]) -> list[Finding]:

@@ -28,6 +28,9 @@ app = typer.Typer(
 
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="en or ru (default: SMTPDOCTOR_LANG, then LC_ALL/LC_MESSAGES/LANG)")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json")]
+NameserverOpt = Annotated[Optional[list[str]], typer.Option("--nameserver", help="DNS server IP[:PORT] to ask (repeatable; default: the system resolver)")]
+DnsTimeoutOpt = Annotated[float, typer.Option("--dns-timeout", help="seconds for each DNS lookup")]
+SelectorOpt = Annotated[Optional[list[str]], typer.Option("--dkim-selector", help="also check this DKIM selector (repeatable)")]
 ProvidersOpt = Annotated[Optional[Path], typer.Option("--providers", help="providers.toml to use (or SMTPDOCTOR_PROVIDERS)")]
 
 
@@ -129,6 +132,10 @@ def check(
     ca_file: Annotated[Optional[Path], typer.Option("--ca-file", help="extra CA certificate(s) to trust, PEM")] = None,
     ehlo_name: Annotated[Optional[str], typer.Option("--ehlo-name", help="name to send in EHLO")] = None,
     strict: Annotated[bool, typer.Option(help="exit 1 on warnings too")] = False,
+    no_dns: Annotated[bool, typer.Option("--no-dns", help="skip the sender-domain DNS checks (SPF, DKIM, DMARC)")] = False,
+    nameserver: NameserverOpt = None,
+    dns_timeout: DnsTimeoutOpt = 5.0,
+    dkim_selector: SelectorOpt = None,
     output_format: FormatOpt = "text",
     lang: LangOpt = None,
     providers_file: ProvidersOpt = None,
@@ -162,8 +169,11 @@ def check(
         raise UsageError("error.ca_file", file=ca_file, reason="not a file")
     providers = _providers(providers_file)
     inp = load_settings_input(options, os.environ, env_file, names)
+    _check_dns_options(nameserver, dns_timeout)
     opts = CheckOptions(offline=offline, timeout=timeout, allow_plaintext_auth=allow_plaintext_auth, insecure=insecure,
-                        ca_file=ca_file, send_to=send_to, ehlo_name=ehlo_name, provider=provider)
+                        ca_file=ca_file, send_to=send_to, ehlo_name=ehlo_name, provider=provider, check_dns=not no_dns,
+                        nameservers=tuple(nameserver or ()), dns_timeout=dns_timeout,
+                        dkim_selectors=tuple(dkim_selector or ()))
     catalog = load_catalog()
     if fmt == "json":
         from smtpdoctor.render.json import check_document, dumps
@@ -190,6 +200,67 @@ def _live_steps(console, lang):
         console.print(step_line(step, lang))
 
     return show
+
+
+def _check_dns_options(nameservers: list[str] | None, timeout: float) -> None:
+    import ipaddress
+
+    from smtpdoctor.errors import UsageError
+
+    if not 0 < timeout <= 60:
+        raise UsageError("error.bad_option", option="--dns-timeout", reason="seconds between 0 and 60")
+    for value in nameservers or ():
+        from smtpdoctor.dns_checks import parse_nameserver
+
+        try:
+            host, port = parse_nameserver(value)
+            ipaddress.ip_address(host)
+            if not 0 < port < 65536:
+                raise ValueError
+        except ValueError:
+            raise UsageError("error.bad_option", option="--nameserver", reason=f"{value!r} is not IP[:PORT]") from None
+
+
+@app.command("dns")
+def dns_cmd(
+    target: Annotated[str, typer.Argument(help="a domain or an address, e.g. karto.help@ro.ru")],
+    relay: Annotated[Optional[str], typer.Option("--relay", help="the provider the mail is sent through, e.g. smtp2go")] = None,
+    nameserver: NameserverOpt = None,
+    dns_timeout: DnsTimeoutOpt = 5.0,
+    dkim_selector: SelectorOpt = None,
+    strict: Annotated[bool, typer.Option(help="exit 1 on warnings too")] = False,
+    output_format: FormatOpt = "text",
+    lang: LangOpt = None,
+    providers_file: ProvidersOpt = None,
+) -> int:
+    """Check a sender domain alone: MX, SPF (with the 10-lookup limit), DKIM, DMARC, and the route via a relay."""
+    from smtpdoctor.app import CheckOptions, run_dns_only
+    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.errors import UsageError
+
+    chosen_lang = _lang(lang)
+    fmt = _format(output_format)
+    _check_dns_options(nameserver, dns_timeout)
+    providers = _providers(providers_file)
+    preset = None
+    if relay:
+        preset = providers.get(relay)
+        if preset is None:
+            raise UsageError("error.unknown_provider", name=relay, known=", ".join(sorted(providers.presets)))
+    if not target.strip() or any(ch in target for ch in "\r\n\0 /"):
+        raise UsageError("error.bad_option", option="DOMAIN_OR_ADDRESS", reason=f"{target!r} is not a domain or address")
+    opts = CheckOptions(nameservers=tuple(nameserver or ()), dns_timeout=dns_timeout, dkim_selectors=tuple(dkim_selector or ()))
+    result = run_dns_only(target.strip(), preset, providers, opts, chosen_lang)
+    catalog = load_catalog()
+    if fmt == "json":
+        from smtpdoctor.render.json import check_document, dumps
+
+        print(dumps(check_document(result, catalog, chosen_lang, strict)))
+    else:
+        from smtpdoctor.render.text import render_check
+
+        render_check(_console(), result, catalog, chosen_lang, strict, providers=providers)
+    return int(result.exit_code(catalog.severity_of, strict))
 
 
 @app.command("providers")

@@ -91,6 +91,7 @@ class CheckResult(BaseModel):
     steps: list[StepResult] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     transcript: list[str] = Field(default_factory=list)
+    dns: dict | None = None  # the sender domain's records as read (DnsReport)
     offline: bool = False
     insecure: bool = False
     elapsed_ms: float = 0.0

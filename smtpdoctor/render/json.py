@@ -54,6 +54,7 @@ def check_document(result: CheckResult, catalog: Catalog, lang: Lang, strict: bo
             for s in result.steps
         ],
         "findings": [finding_json(f, catalog, lang) for f in result.findings],
+        "dns": result.dns,
         "elapsed_ms": result.elapsed_ms,
     }
     if with_transcript:

@@ -62,6 +62,8 @@ def render_check(console: Console, result: CheckResult, catalog: Catalog, lang: 
         console.print(f"\n[bold]{tr('heading.steps', lang)}:[/bold]")
         for step in result.steps:
             console.print(step_line(step, lang))
+    if result.dns:
+        render_dns(console, result.dns, lang)
     if show_transcript and result.transcript:
         console.print(f"\n[bold]{tr('heading.transcript', lang)}:[/bold]")
         for line in result.transcript:
@@ -76,6 +78,21 @@ def render_check(console: Console, result: CheckResult, catalog: Catalog, lang: 
         if preset is not None and preset.corrections:
             console.print(f"[cyan]i[/cyan] [bold]{tr('heading.note', lang)}:[/bold] {escape(preset.corrections.get(lang.value))}\n")
     render_verdict(console, result, catalog, lang, strict)
+
+
+def render_dns(console: Console, dns: dict, lang: Lang) -> None:
+    console.print(f"\n[bold]{tr('heading.dns', lang, domain=dns['domain'])}:[/bold]")
+    if dns.get("skipped"):
+        console.print(f"  [dim]{escape(dns['skipped'])}[/dim]")
+        return
+    none = tr("field.not_set", lang)
+    rows = [("MX", ", ".join(dns.get("mx") or []) or none),
+            ("SPF", (dns.get("spf") or none) + (f"  ({dns['spf_lookups']} DNS lookups)" if dns.get("spf") else "")),
+            ("DMARC", f"{dns.get('dmarc') or none}" + (f"  ({dns['dmarc_name']})" if dns.get("dmarc") else ""))]
+    for selector, key in (dns.get("dkim") or {}).items():
+        rows.append((f"DKIM {selector}", (key[:60] + "…") if key and len(key) > 60 else (key or none)))
+    for name, value in rows:
+        console.print(Padding(Text(f"{name:<12} {value}"), (0, 0, 0, 2), expand=False))
 
 
 def render_verdict(console: Console, result: CheckResult, catalog: Catalog, lang: Lang, strict: bool) -> None:

@@ -1,0 +1,386 @@
+"""Will mail from this address be accepted? The sender domain's MX, SPF, DKIM and DMARC, and the
+verdict on the route (From domain x relay) — with an injected resolver, never a global one.
+
+A lookup that fails (timeout, SERVFAIL, no network) is `dns.lookup_failed`: the answer is unknown,
+which is never reported as "record missing".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from smtpdoctor.models import Finding, Severity
+from smtpdoctor.providers import ProviderCatalog, ProviderPreset
+
+SPF_LOOKUP_LIMIT = 10  # RFC 7208 §4.6.4
+# RFC 6761/2606 names that never resolve on the Internet: no lookup is made for them.
+RESERVED_SUFFIXES = (".test", ".example", ".invalid", ".localhost", ".local")
+RESERVED_DOMAINS = {"example.com", "example.net", "example.org", "localhost"}
+# Enough of the public suffix list for organisational-domain fallback (RFC 7489 §3.2).
+TWO_LEVEL_SUFFIXES = {"co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.nz", "co.jp", "com.br",
+                      "com.tr", "co.in", "com.cn", "com.ua", "co.za", "com.mx", "com.ar", "msk.ru", "spb.ru", "com.ru"}
+
+
+@dataclass
+class Lookup:
+    status: Literal["ok", "nxdomain", "nodata", "error"]
+    records: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+class DnsClient:
+    """dnspython behind one small interface, so the checks can be pointed at any resolver."""
+
+    def __init__(self, nameservers: list[str] | None = None, timeout: float = 5.0) -> None:
+        import dns.resolver
+
+        if nameservers:
+            import dns.nameserver
+
+            self.resolver = dns.resolver.Resolver(configure=False)
+            self.resolver.nameservers = [dns.nameserver.Do53Nameserver(*parse_nameserver(ns)) for ns in nameservers]
+        else:
+            try:
+                self.resolver = dns.resolver.Resolver()
+            except dns.resolver.NoResolverConfiguration:
+                self.resolver = dns.resolver.Resolver(configure=False)
+        # One dropped UDP datagram must not eat the whole budget: retry within the lifetime.
+        self.resolver.timeout = min(1.0, timeout)
+        self.resolver.lifetime = timeout
+        self.custom = bool(nameservers)  # a resolver of the user's own may serve private or test zones
+        self.cache: dict[tuple[str, str], Lookup] = {}
+        self.down: str | None = None  # after one timeout, do not spend the budget again on every name
+
+    def query(self, name: str, rdtype: str) -> Lookup:
+        key = (name.lower().rstrip("."), rdtype)
+        if key in self.cache:
+            return self.cache[key]
+        if self.down:
+            return Lookup("error", error=self.down)
+        import dns.exception
+        import dns.resolver
+
+        try:
+            answer = self.resolver.resolve(key[0] + ".", rdtype, search=False)
+            if rdtype == "TXT":
+                records = [b"".join(r.strings).decode("utf-8", "replace") for r in answer]
+            elif rdtype == "MX":
+                records = [f"{r.preference} {r.exchange.to_text(omit_final_dot=True)}" for r in answer]
+            else:
+                records = [r.to_text() for r in answer]
+            result = Lookup("ok", records)
+        except dns.resolver.NXDOMAIN:
+            result = Lookup("nxdomain")
+        except dns.resolver.NoAnswer:
+            result = Lookup("nodata")
+        except dns.resolver.NoNameservers:
+            result = Lookup("error", error="no nameserver gave an answer (SERVFAIL or refused)")
+        except dns.exception.Timeout:
+            result = Lookup("error", error="the resolver did not answer in time")
+            self.down = result.error
+        except dns.exception.DNSException as exc:
+            result = Lookup("error", error=exc.__class__.__name__)
+        except OSError as exc:  # no network at all
+            result = Lookup("error", error=exc.strerror or exc.__class__.__name__)
+        self.cache[key] = result
+        return result
+
+
+def parse_nameserver(value: str) -> tuple[str, int]:
+    """'127.0.0.1', '127.0.0.1:5353', '::1', '[::1]:5353'."""
+    value = value.strip()
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else 53
+    if value.count(":") == 1:
+        host, port = value.split(":")
+        return host, int(port)
+    return value, 53
+
+
+def is_reserved(domain: str) -> bool:
+    domain = domain.lower().rstrip(".")
+    return domain in RESERVED_DOMAINS or domain.endswith(RESERVED_SUFFIXES) or "." not in domain
+
+
+def organisational_domain(domain: str) -> str:
+    labels = domain.lower().rstrip(".").split(".")
+    if len(labels) >= 3 and ".".join(labels[-2:]) in TWO_LEVEL_SUFFIXES:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+# -- SPF ------------------------------------------------------------------------------------------
+
+_SPF_TERM = re.compile(
+    r"^(?P<q>[+\-~?])?(?:(?P<mech>all|include|a|mx|ptr|ip4|ip6|exists)(?P<arg>[:/].*)?|(?P<mod>redirect|exp)=(?P<val>.+)|(?P<unknown>[a-z][a-z0-9_.\-]*)=(?P<uval>.*))$",
+    re.I,
+)
+
+
+@dataclass
+class SpfResult:
+    record: str | None = None
+    lookups: int = 0
+    chain: list[str] = field(default_factory=list)
+    includes: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    failed_lookup: tuple[str, str] | None = None
+    all_qualifier: str | None = None
+
+
+def spf_records(records: list[str]) -> list[str]:
+    return [r for r in records if re.match(r"^v=spf1(\s|$)", r.strip(), re.I)]
+
+
+def evaluate_spf(client: DnsClient, domain: str, result: SpfResult, depth: int = 0) -> None:
+    """Count the DNS-querying terms of an SPF record and those of everything it includes (RFC 7208 §4.6.4)."""
+    lookup = client.query(domain, "TXT")
+    if lookup.status == "error":
+        result.failed_lookup = (domain, lookup.error)
+        return
+    records = spf_records(lookup.records)
+    if depth > 0 and len(records) != 1:
+        result.errors.append(f"{domain}: {'no' if not records else 'more than one'} SPF record (included)")
+        return
+    if not records:
+        return
+    record = records[0].strip()
+    if depth == 0:
+        result.record = record
+    for term in record.split()[1:]:
+        m = _SPF_TERM.match(term)
+        if m is None:
+            result.errors.append(f"unknown term {term!r}")
+            continue
+        mech = (m.group("mech") or "").lower()
+        modifier = (m.group("mod") or "").lower()
+        if mech == "all" and depth == 0:
+            result.all_qualifier = m.group("q") or "+"
+        if mech in ("include", "a", "mx", "ptr", "exists") or modifier == "redirect":
+            result.lookups += 1
+            result.chain.append(f"{'  ' * depth}{domain}: {term}")
+        if mech in ("ip4", "ip6") and not m.group("arg"):
+            result.errors.append(f"{term!r} needs an address")
+        if mech == "include" or modifier == "redirect":
+            target = (m.group("arg") or "")[1:] if mech == "include" else m.group("val")
+            if not target:
+                result.errors.append(f"{term!r} needs a domain")
+                continue
+            result.includes.add(target.lower())
+            if depth < 10 and result.lookups <= SPF_LOOKUP_LIMIT + 5:
+                evaluate_spf(client, target, result, depth + 1)
+
+
+# -- DMARC ----------------------------------------------------------------------------------------
+
+@dataclass
+class Dmarc:
+    name: str
+    record: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None
+
+    @property
+    def policy(self) -> str | None:
+        return self.tags.get("p")
+
+    @property
+    def enforcing(self) -> bool:
+        try:
+            pct = int(self.tags.get("pct", "100"))
+        except ValueError:
+            pct = 100
+        return self.policy in ("quarantine", "reject") and pct > 0
+
+
+def parse_dmarc(record: str) -> tuple[dict[str, str], str | None]:
+    parts = [p.strip() for p in record.strip().strip(";").split(";") if p.strip()]
+    tags: dict[str, str] = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        if not sep:
+            return tags, f"'{part}' is not a tag=value pair"
+        tags[key.strip().lower()] = value.strip()
+    if tags.get("v") != "DMARC1" or not parts[0].replace(" ", "").startswith("v=DMARC1"):
+        return tags, "the record must start with v=DMARC1"
+    if tags.get("p", "").lower() not in ("none", "quarantine", "reject"):
+        return tags, "p= must be none, quarantine or reject"
+    if "sp" in tags and tags["sp"].lower() not in ("none", "quarantine", "reject"):
+        return tags, "sp= must be none, quarantine or reject"
+    if "pct" in tags and not (tags["pct"].isdigit() and 0 <= int(tags["pct"]) <= 100):
+        return tags, "pct= must be 0-100"
+    for key in ("adkim", "aspf"):
+        if key in tags and tags[key].lower() not in ("r", "s"):
+            return tags, f"{key}= must be r or s"
+    tags["p"] = tags["p"].lower()
+    return tags, None
+
+
+def find_dmarc(client: DnsClient, domain: str) -> tuple[Dmarc | None, tuple[str, str] | None]:
+    for name in dict.fromkeys([f"_dmarc.{domain}", f"_dmarc.{organisational_domain(domain)}"]):
+        lookup = client.query(name, "TXT")
+        if lookup.status == "error":
+            return None, (name, lookup.error)
+        records = [r for r in lookup.records if r.strip().lower().startswith("v=dmarc1")]
+        if len(records) > 1:
+            return Dmarc(name, records[0], problem="more than one DMARC record"), None
+        if records:
+            tags, problem = parse_dmarc(records[0])
+            return Dmarc(name, records[0], tags, problem), None
+    return Dmarc(f"_dmarc.{domain}"), None
+
+
+# -- the whole check ------------------------------------------------------------------------------
+
+@dataclass
+class DnsReport:
+    domain: str
+    relay: str | None
+    mx: list[str] = field(default_factory=list)
+    spf: str | None = None
+    spf_lookups: int = 0
+    spf_chain: list[str] = field(default_factory=list)
+    dkim: dict[str, str | None] = field(default_factory=dict)
+    dmarc: str | None = None
+    dmarc_name: str | None = None
+    skipped: str | None = None
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _finding(code: str, evidence: str | None = None, severity: Severity | None = None, variant: str | None = None,
+             provider: str | None = None, **params: str) -> Finding:
+    return Finding(code=code, evidence=evidence, severity=severity, variant=variant, provider=provider,
+                   params={k: str(v) for k, v in params.items()})
+
+
+def check_sender_domain(address_or_domain: str, relay: ProviderPreset | None, providers: ProviderCatalog,
+                        client: DnsClient, extra_selectors: list[str] | None = None) -> tuple[list[Finding], DnsReport]:
+    domain = address_or_domain.rsplit("@", 1)[-1].strip().lower().rstrip(".")
+    report = DnsReport(domain=domain, relay=relay.id if relay else None)
+    findings: list[Finding] = []
+    if is_reserved(domain) and not client.custom:
+        report.skipped = "reserved name (RFC 6761): nothing to look up"
+        return findings, report
+
+    def failed(name: str, error: str) -> None:
+        if not any(f.code == "dns.lookup_failed" for f in findings):  # one is enough: the rest would repeat it
+            findings.append(_finding("dns.lookup_failed", name=name, detail=error))
+
+    # The domain must exist and be able to receive (bounces, replies, and many receivers check it).
+    mx = client.query(domain, "MX")
+    if mx.status == "error":
+        failed(domain, mx.error)
+    elif mx.status == "nxdomain":
+        findings.append(_finding("config.sender_invalid", shown=domain, detail=f"the domain {domain} does not exist (NXDOMAIN).",
+                                 **{"detail@ru": f"домена {domain} не существует (NXDOMAIN).", "var": "SMTP_FROM"}))
+        return findings, report
+    else:
+        report.mx = mx.records
+        if not mx.records:
+            a = client.query(domain, "A")
+            aaaa = client.query(domain, "AAAA") if a.status != "ok" else a
+            if a.status == "error":
+                failed(domain, a.error)
+            elif a.status != "ok" and aaaa.status != "ok":
+                findings.append(_finding("config.sender_invalid", shown=domain,
+                                         detail=f"{domain} has no MX and no address record, so it cannot receive mail.",
+                                         **{"detail@ru": f"у {domain} нет ни MX, ни адресной записи — принимать почту он не может.",
+                                            "var": "SMTP_FROM"}))
+
+    owner = providers.by_domain(domain)
+    freemail = owner is not None and owner.kind == "mailbox"
+    relay_is_owner = relay is not None and owner is not None and relay.id == owner.id
+
+    # SPF
+    spf = SpfResult()
+    evaluate_spf(client, domain, spf)
+    txt = client.query(domain, "TXT")
+    include = f"include:{relay.spf_include}" if relay and relay.spf_include else "include:<your sending service>"
+    spf_authorised = False
+    if spf.failed_lookup:
+        failed(*spf.failed_lookup)
+    else:
+        records = spf_records(txt.records)
+        report.spf = records[0] if len(records) == 1 else (" | ".join(records) or None)
+        report.spf_lookups, report.spf_chain = spf.lookups, spf.chain
+        if not records:
+            if not freemail:
+                findings.append(_finding("dns.spf_missing", evidence=f"TXT {domain}: no v=spf1 record",
+                                         domain=domain, include=include))
+        elif len(records) > 1:
+            findings.append(_finding("dns.spf_invalid", evidence="\n".join(records), domain=domain,
+                                     detail=f"{domain} publishes {len(records)} SPF records; RFC 7208 allows exactly one.",
+                                     **{"detail@ru": f"{domain} публикует {len(records)} записи SPF, а RFC 7208 допускает ровно одну."}))
+        else:
+            if spf.errors:
+                findings.append(_finding("dns.spf_invalid", evidence=records[0], domain=domain,
+                                         detail=f"The SPF record of {domain} has an error: {spf.errors[0]}.",
+                                         **{"detail@ru": f"В записи SPF домена {domain} ошибка: {spf.errors[0]}."}))
+            if spf.lookups > SPF_LOOKUP_LIMIT:
+                findings.append(_finding("dns.spf_too_many_lookups", evidence="\n".join(spf.chain), domain=domain,
+                                         count=spf.lookups))
+            if spf.all_qualifier in ("+", "?"):
+                findings.append(_finding("dns.spf_permissive", evidence=records[0], domain=domain,
+                                         all=f"{spf.all_qualifier}all"))
+            if relay is not None and relay.spf_include:
+                spf_authorised = relay.spf_include.lower() in spf.includes
+                if not spf_authorised and relay.spf_include_required and not freemail:
+                    findings.append(_finding("dns.spf_relay_not_authorized", evidence=records[0], domain=domain,
+                                             include=f"include:{relay.spf_include}", relay=relay.name, provider=relay.id))
+
+    # DKIM, at the selectors the relay signs with (a freemail domain's keys are not the relay's business)
+    selectors = list(dict.fromkeys([*(relay.dkim_selectors if relay else []), *(extra_selectors or [])]))
+    dkim_found = False
+    if selectors and not freemail:
+        for selector in selectors:
+            name = f"{selector}._domainkey.{domain}"
+            lookup = client.query(name, "TXT")
+            if lookup.status == "error":
+                failed(name, lookup.error)
+                continue
+            key = next((r for r in lookup.records if "p=" in r), None)
+            report.dkim[selector] = key
+            dkim_found = dkim_found or key is not None
+        if not dkim_found and not any(f.code == "dns.lookup_failed" for f in findings):
+            names = ", ".join(f"{s}._domainkey.{domain}" for s in selectors)
+            findings.append(_finding("dns.dkim_missing", evidence=f"TXT {names}: no key", name=names,
+                                     relay=relay.name if relay else "your sending service", domain=domain))
+
+    # DMARC
+    dmarc, error = find_dmarc(client, domain)
+    if error:
+        failed(*error)
+    elif dmarc is not None:
+        report.dmarc, report.dmarc_name = dmarc.record, dmarc.name
+        if dmarc.record is None and not freemail:
+            findings.append(_finding("dns.dmarc_missing", evidence=f"TXT _dmarc.{domain}: none", domain=domain))
+        elif dmarc.problem:
+            findings.append(_finding("dns.dmarc_invalid", evidence=dmarc.record, domain=domain, detail=dmarc.problem))
+
+    # The verdict on the route
+    if relay is not None and not relay_is_owner and freemail and dmarc is None:
+        from smtpdoctor.static_checks import KNOWN_DMARC
+
+        known = KNOWN_DMARC.get(domain)  # the lookup failed: fall back to what these domains are known to publish
+        findings.append(_finding("sender.dmarc_rejected", severity=Severity.ERROR if known else Severity.WARNING,
+                                 variant="route", provider=relay.id, domain=domain, relay=relay.name,
+                                 own_host=owner.example_host(), policy=f"p={known}" if known else "unknown: the lookup failed",
+                                 **{"policy@ru": f"p={known}" if known else "неизвестна: запрос не удался"}))
+    if relay is not None and not relay_is_owner and dmarc is not None and not dmarc.problem:
+        policy = dmarc.policy or "none"
+        shown_policy = f"p={policy}" + (f", pct={dmarc.tags['pct']}" if "pct" in dmarc.tags else "")
+        if freemail:
+            severity = Severity.ERROR if dmarc.enforcing or relay.sender_rule == "verified_domain" else Severity.WARNING
+            findings.append(_finding("sender.dmarc_rejected", evidence=f"{dmarc.name}: {dmarc.record or 'no DMARC record'}",
+                                     severity=severity, variant="route", provider=relay.id, domain=domain,
+                                     relay=relay.name, own_host=owner.example_host(), policy=shown_policy))
+        elif dmarc.enforcing and relay.spf_include and relay.dkim_selectors and not spf_authorised and not dkim_found:
+            findings.append(_finding("sender.dmarc_rejected", evidence=f"{dmarc.name}: {dmarc.record}",
+                                     severity=Severity.ERROR, variant="unaligned", provider=relay.id, domain=domain,
+                                     relay=relay.name, policy=shown_policy))
+    return findings, report
