@@ -2,7 +2,7 @@
 
 from smtpdoctor.catalog import load_catalog
 
-CONTRACT_EXTRAS = {"config.port_unsupported", "net.protocol_error", "smtp.connection_failed", "smtp.reply_error"}
+CONTRACT_EXTRAS = {"config.port_unsupported", "config.tls_verification_disabled", "net.protocol_error", "smtp.connection_failed", "smtp.reply_error"}
 
 catalog = load_catalog()
 print("# Finding codes\n")

@@ -46,12 +46,14 @@ def choose_preset(inp: SettingsInput, providers: ProviderCatalog, forced: str | 
     return providers.recognise(host, user, sender)
 
 
-def settings_view(inp: SettingsInput, settings: SmtpSettings, lang: Lang) -> dict[str, SettingView]:
+def settings_view(inp: SettingsInput, settings: SmtpSettings, lang: Lang, naming=None) -> dict[str, SettingView]:
     """What the user sees of the effective settings: the password only as a length."""
     view: dict[str, SettingView] = {}
     view["host"] = SettingView(value=settings.host, source=inp.host.source if inp.host else None)
     view["port"] = SettingView(value=str(settings.port), source=inp.port.source if inp.port else None)
     mode = tr("field.mode_tls" if settings.secure else "field.mode_starttls", lang)
+    if naming is not None:
+        mode = naming.apply(mode)
     view["secure"] = SettingView(value=mode, source=inp.secure.source if inp.secure else None)
     view["user"] = SettingView(value=settings.user, source=inp.user.source if inp.user else None)
     pw = settings.password
@@ -70,14 +72,24 @@ def run_check(
     options: CheckOptions,
     lang: Lang = Lang.EN,
     on_step: Callable[[StepResult], None] | None = None,
+    source=None,
 ) -> CheckResult:
-    """settings -> static checks -> probe steps -> findings, as one typed CheckResult."""
-    from smtpdoctor.static_checks import injected_fields, run_static_checks
+    """settings -> static checks -> probe steps -> findings, as one typed CheckResult.
+
+    `source` (sources.SourceRead) carries a framework format's own findings and names."""
+    from smtpdoctor.static_checks import injected_fields, run_static_checks_by_name
 
     started = time.perf_counter()
     preset = choose_preset(inp, providers, options.provider)
     settings = clean(inp, preset)
-    findings: list[Finding] = run_static_checks(inp, settings, preset, providers, env, options.send_to)
+    by_check = run_static_checks_by_name(inp, settings, preset, providers, env, options.send_to)
+    if source is not None and source.findings:
+        # The format's own finding is the more precise one ("refers to ${X}, which is not set").
+        precise = {(f.code, f.source.name if f.source else None) for f in source.findings}
+        by_check = {name: [f for f in found if (f.code, f.source.name if f.source else None) not in precise]
+                    for name, found in by_check.items()}
+        by_check[f"format ({source.format.value})"] = list(source.findings)
+    findings: list[Finding] = [f for found in by_check.values() for f in found]
     steps: list[StepResult] = []
     transcript: list[str] = []
     dns_report = None
@@ -105,11 +117,15 @@ def run_check(
     return CheckResult(
         provider=preset.id if preset else None,
         provider_name=preset.name if preset else None,
-        settings=settings_view(inp, settings, lang),
+        settings=settings_view(inp, settings, lang, source.naming if source is not None else None),
         steps=steps,
         findings=findings,
         transcript=transcript,
         dns=dns_report.as_dict() if dns_report is not None else None,
+        source_format=source.format.value if source is not None else None,
+        source_detected=bool(source is not None and source.detected),
+        naming=source.naming.__dict__ if source is not None else None,
+        checks={name: [f.code for f in found] for name, found in by_check.items()},
         offline=options.offline,
         insecure=options.insecure,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),

@@ -145,6 +145,13 @@ class Catalog:
         steps = [_tidy(fill(step, params)) for step in chosen.get(lang)]
         return [s for s in steps if s and not _LEFTOVER.fullmatch(s)]
 
+    def render(self, finding: Finding, lang: Lang, naming=None) -> tuple[str, str, list[str]]:
+        """Title, explanation and fix steps, in the reader's language and the settings format's own names."""
+        title, explanation, fix = self.title(finding, lang), self.explanation(finding, lang), self.fix(finding, lang)
+        if naming is not None:
+            explanation, fix = naming.apply(explanation), [naming.apply(step) for step in fix]
+        return title, explanation, fix
+
     def codes(self) -> list[str]:
         return sorted(self.entries)
 

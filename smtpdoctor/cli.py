@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="en or ru (default: SMTPDOCTOR_LANG, then LC_ALL/LC_MESSAGES/LANG)")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json (check: also github, junit)")]
 NameserverOpt = Annotated[Optional[list[str]], typer.Option("--nameserver", help="DNS server IP[:PORT] to ask (repeatable; default: the system resolver)")]
 DnsTimeoutOpt = Annotated[float, typer.Option("--dns-timeout", help="seconds for each DNS lookup")]
 SelectorOpt = Annotated[Optional[list[str]], typer.Option("--dkim-selector", help="also check this DKIM selector (repeatable)")]
@@ -90,14 +90,14 @@ class _PlainOut:
         self.buffer.seek(0, 2)
 
 
-def _console(stderr: bool = False):
+def _console(stderr: bool = False, file=None):
     from rich.console import Console
 
-    stream = sys.stderr if stderr else sys.stdout
+    stream = file if file is not None else (sys.stderr if stderr else sys.stdout)
     plain = not stream.isatty() or "NO_COLOR" in os.environ
     return Console(
         file=_PlainOut(stream) if plain else None,
-        stderr=stderr,
+        stderr=stderr and file is None,
         no_color=plain,
         highlight=False,
         color_system=None if plain else "auto",
@@ -133,6 +133,9 @@ def check(
     ehlo_name: Annotated[Optional[str], typer.Option("--ehlo-name", help="name to send in EHLO")] = None,
     strict: Annotated[bool, typer.Option(help="exit 1 on warnings too")] = False,
     no_dns: Annotated[bool, typer.Option("--no-dns", help="skip the sender-domain DNS checks (SPF, DKIM, DMARC)")] = False,
+    source: Annotated[Optional[str], typer.Option("--source", help="settings format: nodemailer, django, laravel, symfony, supabase, spring (default: detected)")] = None,
+    config: Annotated[Optional[list[Path]], typer.Option("--config", help="a config file: supabase/config.toml, application.properties or application.yml")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write the report to this file")] = None,
     nameserver: NameserverOpt = None,
     dns_timeout: DnsTimeoutOpt = 5.0,
     dkim_selector: SelectorOpt = None,
@@ -145,10 +148,10 @@ def check(
     from smtpdoctor.catalog import load_catalog
     from smtpdoctor.errors import UsageError
     from smtpdoctor.i18n import tr
-    from smtpdoctor.settings import load_settings_input
+    from smtpdoctor.sources import read_source
 
     chosen_lang = _lang(lang)
-    fmt = _format(output_format)
+    fmt = _format(output_format, ("text", "json", "github", "junit"))
     if not timeout > 0 or timeout > 600:
         raise UsageError("error.bad_option", option="--timeout", reason="seconds between 0 and 600")
     options: dict[str, str | None] = {"host": host, "port": port, "user": user, "sender": sender}
@@ -167,27 +170,75 @@ def check(
         names["password"] = "--password"
     if ca_file is not None and not ca_file.is_file():
         raise UsageError("error.ca_file", file=ca_file, reason="not a file")
+    for path in config or ():
+        if not path.is_file():
+            raise UsageError("error.log_unreadable", file=path, reason="not a file")
     providers = _providers(providers_file)
-    inp = load_settings_input(options, os.environ, env_file, names)
+    read = read_source(source, options, os.environ, env_file, list(config or ()), names)
     _check_dns_options(nameserver, dns_timeout)
     opts = CheckOptions(offline=offline, timeout=timeout, allow_plaintext_auth=allow_plaintext_auth, insecure=insecure,
                         ca_file=ca_file, send_to=send_to, ehlo_name=ehlo_name, provider=provider, check_dns=not no_dns,
                         nameservers=tuple(nameserver or ()), dns_timeout=dns_timeout,
                         dkim_selectors=tuple(dkim_selector or ()))
     catalog = load_catalog()
+    with _output(output) as out:
+        if fmt == "text":
+            from smtpdoctor.render.text import render_check
+
+            console = _console(file=out)
+            on_step = _live_steps(console, chosen_lang) if output is None else None
+            result = run_check(read.inp, os.environ, providers, opts, chosen_lang, on_step=on_step, source=read)
+            render_check(console, result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers)
+        else:
+            result = run_check(read.inp, os.environ, providers, opts, chosen_lang, source=read)
+            out.write(_render_machine(fmt, result, catalog, chosen_lang, strict, transcript, read))
+    return int(result.exit_code(catalog.severity_of, strict))
+
+
+def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: bool, read) -> str:
     if fmt == "json":
         from smtpdoctor.render.json import check_document, dumps
 
-        result = run_check(inp, os.environ, providers, opts, chosen_lang)
-        print(dumps(check_document(result, catalog, chosen_lang, strict, with_transcript=transcript)))
-    else:
-        from smtpdoctor.render.text import render_check
+        return dumps(check_document(result, catalog, lang, strict, with_transcript=transcript)) + "\n"
+    if fmt == "junit":
+        from smtpdoctor.render.ci import junit_xml
 
-        console = _console()
-        on_step = _live_steps(console, chosen_lang)
-        result = run_check(inp, os.environ, providers, opts, chosen_lang, on_step=on_step)
-        render_check(console, result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers)
-    return int(result.exit_code(catalog.severity_of, strict))
+        return junit_xml(result, catalog, lang, strict)
+    from smtpdoctor.render.ci import github_lines, markdown_summary
+
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(markdown_summary(result, catalog, lang) + "\n")
+        except OSError:
+            pass
+    secret = read.inp.password.value if read.inp.password is not None else None
+    lines = github_lines(result, catalog, lang, [secret] if secret else [], os.environ.get("GITHUB_ACTIONS") == "true")
+    return "".join(line + "\n" for line in lines)
+
+
+class _output:
+    """--output FILE, or standard output."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.handle = None
+
+    def __enter__(self):
+        if self.path is None:
+            return sys.stdout
+        from smtpdoctor.errors import UsageError
+
+        try:
+            self.handle = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError("error.bad_option", option="--output", reason=exc.strerror or str(exc)) from exc
+        return self.handle
+
+    def __exit__(self, *exc) -> None:
+        if self.handle is not None:
+            self.handle.close()
 
 
 def _live_steps(console, lang):
@@ -219,6 +270,142 @@ def _check_dns_options(nameservers: list[str] | None, timeout: float) -> None:
                 raise ValueError
         except ValueError:
             raise UsageError("error.bad_option", option="--nameserver", reason=f"{value!r} is not IP[:PORT]") from None
+
+
+@app.command()
+def batch(
+    file: Annotated[Path, typer.Argument(help="JSON Lines or CSV: id, host, port, secure, user, password (or env:VAR), sender, provider")],
+    concurrency: Annotated[int, typer.Option(help="checks running at once")] = 32,
+    per_host: Annotated[int, typer.Option("--per-host", help="checks at once against one host")] = 16,
+    timeout: Annotated[float, typer.Option(help="seconds for each probe step")] = 10.0,
+    offline: Annotated[bool, typer.Option(help="settings checks only")] = False,
+    no_dns: Annotated[bool, typer.Option("--no-dns", help="skip the sender-domain DNS checks")] = False,
+    nameserver: NameserverOpt = None,
+    dns_timeout: DnsTimeoutOpt = 5.0,
+    ca_file: Annotated[Optional[Path], typer.Option("--ca-file", help="extra CA certificate(s) to trust, PEM")] = None,
+    allow_plaintext_auth: Annotated[bool, typer.Option("--allow-plaintext-auth")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write the JSON lines to this file")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="summary: text or json")] = "text",
+    lang: LangOpt = None,
+    providers_file: ProvidersOpt = None,
+) -> int:
+    """Check many configurations concurrently: one JSON line each, then a summary (codes, providers)."""
+    import json
+
+    from smtpdoctor.app import CheckOptions
+    from smtpdoctor.batch import run_batch
+    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.errors import UsageError
+
+    chosen_lang = _lang(lang)
+    fmt = _format(output_format)
+    if not 1 <= concurrency <= 1024:
+        raise UsageError("error.bad_option", option="--concurrency", reason="1 to 1024")
+    if not 1 <= per_host <= 1024:
+        raise UsageError("error.bad_option", option="--per-host", reason="1 to 1024")
+    if not 0 < timeout <= 600:
+        raise UsageError("error.bad_option", option="--timeout", reason="seconds between 0 and 600")
+    _check_dns_options(nameserver, dns_timeout)
+    if str(file) != "-" and not file.is_file():
+        raise UsageError("error.log_unreadable", file=file, reason="not a file")
+    providers = _providers(providers_file)
+    catalog = load_catalog()
+    opts = CheckOptions(offline=offline, timeout=timeout, check_dns=not no_dns, nameservers=tuple(nameserver or ()),
+                        dns_timeout=dns_timeout, ca_file=ca_file, allow_plaintext_auth=allow_plaintext_auth)
+    progress = None
+    with _output(output) as out:
+        def emit(record: dict) -> None:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+
+        if sys.stderr.isatty() and output is not None or (sys.stderr.isatty() and not sys.stdout.isatty()):
+            from rich.progress import Progress
+
+            progress = Progress(console=_console(stderr=True), transient=True)
+            progress.start()
+            task = progress.add_task("smtpdoctor batch", total=None)
+            on_progress = lambda n: progress.advance(task, n)  # noqa: E731
+        else:
+            on_progress = None
+        try:
+            summary = run_batch(file, providers, catalog, opts, os.environ, emit, concurrency, per_host, chosen_lang,
+                                stdin=sys.stdin.buffer if str(file) == "-" and hasattr(sys.stdin, "buffer") else None,
+                                on_progress=on_progress)
+        finally:
+            if progress is not None:
+                progress.stop()
+    _render_batch_summary(summary, fmt, chosen_lang)
+    if summary.interrupted:
+        return ExitCode.INTERRUPTED
+    if summary.unreadable:
+        return ExitCode.USAGE
+    return ExitCode.PROBLEMS if summary.failed else ExitCode.OK
+
+
+def _render_batch_summary(summary, fmt: str, lang) -> None:
+    import json
+
+    if fmt == "json":
+        print(json.dumps({"schema": 1, "total": summary.total, "ok": summary.ok, "failed": summary.failed,
+                          "unreadable": summary.unreadable, "interrupted": summary.interrupted,
+                          "elapsed_s": round(summary.elapsed_s, 2), "codes": dict(summary.codes.most_common()),
+                          "providers": dict(summary.providers.most_common())}, ensure_ascii=False), file=sys.stderr)
+        return
+    from rich.table import Table
+
+    from smtpdoctor.i18n import tr
+
+    console = _console(stderr=True)
+    console.print(tr("batch.summary", lang, total=summary.total, ok=summary.ok, failed=summary.failed,
+                     unreadable=summary.unreadable, seconds=f"{summary.elapsed_s:.1f}"))
+    if summary.interrupted:
+        console.print(tr("batch.interrupted", lang))
+    for title, counter in ((tr("batch.codes", lang), summary.codes), (tr("batch.providers", lang), summary.providers)):
+        if counter:
+            table = Table(title=title, title_justify="left")
+            table.add_column(title)
+            table.add_column("#", justify="right")
+            for key, count in counter.most_common():
+                table.add_row(key, str(count))
+            console.print(table)
+
+
+@app.command()
+def lint(
+    files: Annotated[list[Path], typer.Argument(help=".env files, supabase/config.toml, application.properties/.yml")],
+    source: Annotated[Optional[str], typer.Option("--source", help="settings format (default: detected per file)")] = None,
+    strict: Annotated[bool, typer.Option(help="exit 1 on warnings too")] = False,
+    lang: LangOpt = None,
+    providers_file: ProvidersOpt = None,
+) -> int:
+    """Offline check of settings files, one by one (for pre-commit hooks): only the file, not the environment."""
+    from smtpdoctor.app import CheckOptions, run_check
+    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.render.text import render_check
+    from smtpdoctor.sources import MARKERS, read_source
+    from smtpdoctor.settings import read_env_file
+
+    chosen_lang = _lang(lang)
+    providers = _providers(providers_file)
+    catalog = load_catalog()
+    console = _console()
+    worst = ExitCode.OK
+    for path in files:
+        is_config = path.name.lower().endswith((".toml", ".properties", ".yml", ".yaml"))
+        if not is_config:
+            keys = set(read_env_file(path))
+            markers = {k for ks in MARKERS.values() for k in ks} | {"SMTP_USER", "SMTP_PASS", "SMTP_PASSWORD"}
+            if not keys & markers:
+                continue  # a .env without mail settings: nothing to say
+        read = read_source(source, {}, {}, None if is_config else path, [path] if is_config else [])
+        result = run_check(read.inp, {}, providers, CheckOptions(offline=True), chosen_lang, source=read)
+        if not result.findings:
+            continue
+        console.print(f"[bold]== {path}[/bold]")
+        render_check(console, result, catalog, chosen_lang, strict, providers=providers)
+        console.print()
+        worst = max(worst, result.exit_code(catalog.severity_of, strict))
+    return int(worst)
 
 
 @app.command("dns")

@@ -92,9 +92,18 @@ class CheckResult(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     transcript: list[str] = Field(default_factory=list)
     dns: dict | None = None  # the sender domain's records as read (DnsReport)
+    source_format: str | None = None  # nodemailer, django, laravel, symfony, supabase, spring
+    source_detected: bool = False
+    naming: dict[str, str] | None = None  # how that format spells each setting (sources.Naming)
+    checks: dict[str, list[str]] = Field(default_factory=dict)  # static check name -> codes it found
     offline: bool = False
     insecure: bool = False
     elapsed_ms: float = 0.0
+
+    def naming_obj(self):
+        from smtpdoctor.sources import Naming
+
+        return Naming(**self.naming) if self.naming else None
 
     def worst(self, severity_of) -> Severity | None:
         sev = [severity_of(f) for f in self.findings]

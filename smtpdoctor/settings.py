@@ -92,6 +92,9 @@ def source_label(source: ValueSource | None, lang: str = "en") -> str:
             return f"{source.name} ({'из' if ru else 'from'} {where})"
         case "url":
             return f"{source.name} ({'из SMTP_URL' if ru else 'from SMTP_URL'})"
+        case "config":
+            where = Path(source.file or "").name + (f", {'строка' if ru else 'line'} {source.line}" if source.line else "")
+            return f"{source.name} ({'из' if ru else 'from'} {where})"
         case "provider":
             return f"{source.name} ({'по умолчанию у провайдера' if ru else 'provider default'})"
         case _:

@@ -407,17 +407,26 @@ def check_sender(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPre
                          "policy@ru": f"p={policy}" if policy else "проверьте её через `smtpdoctor dns " + domain + "`"})
 
 
+def run_static_checks_by_name(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None,
+                              providers: ProviderCatalog, env: Mapping[str, str], send_to: str | None = None) -> dict[str, list[Finding]]:
+    """Each static check by name (CI reports show one test case per check), in a fixed order."""
+    checks: dict[str, list[Finding]] = {
+        "injection": list(check_injection(inp)),
+        "whitespace": list(check_whitespace(inp, preset, providers)),
+        "missing": list(check_missing(inp, preset)),
+        "port and TLS mode": list(check_port_and_mode(inp, settings, preset, env)),
+        "host": list(check_host(inp, settings, preset, providers)),
+        "username": list(check_username(inp, settings, preset)),
+        "password": list(check_password(inp, settings, preset)),
+        "sender": list(check_sender(inp, settings, preset, providers)),
+    }
+    if send_to is not None:
+        checks["recipient"] = [] if is_address(send_to.strip()) else [
+            _f("config.recipient_invalid", source=ValueSource(kind="option", name="--send-to"), params={"shown": shown(send_to)})]
+    return checks
+
+
 def run_static_checks(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None,
                       providers: ProviderCatalog, env: Mapping[str, str], send_to: str | None = None) -> list[Finding]:
-    findings: list[Finding] = list(check_injection(inp))
-    findings += check_whitespace(inp, preset, providers)
-    findings += check_missing(inp, preset)
-    findings += check_port_and_mode(inp, settings, preset, env)
-    findings += check_host(inp, settings, preset, providers)
-    findings += check_username(inp, settings, preset)
-    findings += check_password(inp, settings, preset)
-    findings += check_sender(inp, settings, preset, providers)
-    if send_to is not None and not is_address(send_to.strip()):
-        findings.append(_f("config.recipient_invalid", source=ValueSource(kind="option", name="--send-to"),
-                           params={"shown": shown(send_to)}))
-    return findings
+    by_name = run_static_checks_by_name(inp, settings, preset, providers, env, send_to)
+    return [f for found in by_name.values() for f in found]

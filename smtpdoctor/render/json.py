@@ -20,13 +20,14 @@ def source_json(source: ValueSource | None, lang: Lang) -> dict | None:
             "label": source_label(source, lang.value)}
 
 
-def finding_json(f: Finding, catalog: Catalog, lang: Lang) -> dict:
+def finding_json(f: Finding, catalog: Catalog, lang: Lang, naming=None) -> dict:
+    title, explanation, fix = catalog.render(f, lang, naming)
     return {
         "code": f.code,
         "severity": catalog.severity_of(f).value,
-        "title": catalog.title(f, lang),
-        "explanation": catalog.explanation(f, lang),
-        "fix": catalog.fix(f, lang),
+        "title": title,
+        "explanation": explanation,
+        "fix": fix,
         "evidence": f.evidence,
         "source": source_json(f.source, lang),
         "step": f.step.value if f.step else None,
@@ -53,7 +54,9 @@ def check_document(result: CheckResult, catalog: Catalog, lang: Lang, strict: bo
              "detail": s.detail, "code": s.code}
             for s in result.steps
         ],
-        "findings": [finding_json(f, catalog, lang) for f in result.findings],
+        "findings": [finding_json(f, catalog, lang, result.naming_obj()) for f in result.findings],
+        "source": {"format": result.source_format, "detected": result.source_detected} if result.source_format else None,
+        "checks": result.checks,
         "dns": result.dns,
         "elapsed_ms": result.elapsed_ms,
     }

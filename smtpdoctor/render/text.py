@@ -26,17 +26,16 @@ def step_line(step: StepResult, lang: Lang) -> str:
     return f"  [{style}]{status:>6}[/{style}]  {name} [dim]({step.elapsed_ms:.0f} ms)[/dim]{detail}"
 
 
-def render_finding(console: Console, f: Finding, catalog: Catalog, lang: Lang) -> None:
+def render_finding(console: Console, f: Finding, catalog: Catalog, lang: Lang, naming=None) -> None:
     sev = catalog.severity_of(f)
     style = STYLE[sev]
+    title, explanation, steps = catalog.render(f, lang, naming)
     console.print(f"[{style}]{MARK[sev]} {tr('severity.' + sev.value, lang)}[/{style}]  "
-                  f"[bold]{escape(catalog.title(f, lang))}[/bold]  [dim]{f.code}[/dim]")
-    explanation = catalog.explanation(f, lang)
+                  f"[bold]{escape(title)}[/bold]  [dim]{f.code}[/dim]")
     if explanation:
         console.print(Padding(Text(explanation), (0, 0, 0, 4), expand=False))
     if f.evidence:
         console.print(Padding(Text(f"{tr('heading.evidence', lang)}: {f.evidence}", style="dim"), (0, 0, 0, 4), expand=False))
-    steps = catalog.fix(f, lang)
     if steps:
         console.print(f"    [bold]{tr('heading.fix', lang)}:[/bold]")
         for i, step in enumerate(steps, 1):
@@ -50,6 +49,9 @@ def render_check(console: Console, result: CheckResult, catalog: Catalog, lang: 
         console.print(f"[bold red]{tr('heading.insecure', lang)}[/bold red]")
     provider = escape(result.provider_name) if result.provider_name else tr("heading.provider_unknown", lang)
     console.print(f"[bold]{tr('heading.provider', lang)}:[/bold] {provider}")
+    if result.source_format and result.source_format != "nodemailer":
+        how = tr("heading.detected", lang) if result.source_detected else ""
+        console.print(tr("heading.source", lang, format=result.source_format, how=how))
     table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2, 0, 2))
     for name, view in result.settings.items():
         value = view.value if view.value is not None else tr("field.not_set", lang)
@@ -72,7 +74,7 @@ def render_check(console: Console, result: CheckResult, catalog: Catalog, lang: 
     if result.findings:
         console.print(f"[bold]{tr('heading.findings', lang)}:[/bold]")
         for f in result.findings:
-            render_finding(console, f, catalog, lang)
+            render_finding(console, f, catalog, lang, result.naming_obj())
     if providers is not None and result.provider:
         preset = providers.get(result.provider)
         if preset is not None and preset.corrections:

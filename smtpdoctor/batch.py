@@ -1,0 +1,204 @@
+"""`smtpdoctor batch`: check many configurations (JSON Lines or CSV) concurrently, politely per host.
+
+Each configuration becomes one JSON line as soon as its check ends (so an interrupted run keeps
+what it has), and a summary counts the codes and providers. Passwords may be `env:VAR` references.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from smtpdoctor.app import CheckOptions, run_check
+from smtpdoctor.catalog import Catalog
+from smtpdoctor.errors import InputError, SmtpdoctorError
+from smtpdoctor.i18n import Lang
+from smtpdoctor.models import Finding, ValueSource
+from smtpdoctor.providers import ProviderCatalog
+from smtpdoctor.settings import RawValue, SettingsInput
+
+FIELDS = {
+    "host": ("host", "SMTP_HOST"),
+    "port": ("port", "SMTP_PORT"),
+    "secure": ("secure", "SMTP_SECURE"),
+    "user": ("user", "username", "SMTP_USER", "SMTP_USERNAME"),
+    "password": ("password", "pass", "SMTP_PASS", "SMTP_PASSWORD"),
+    "sender": ("sender", "from", "SMTP_FROM", "SMTP_SENDER"),
+    "sender_name": ("sender_name", "SMTP_SENDER_NAME"),
+}
+
+
+@dataclass
+class Row:
+    number: int  # line (JSONL) or record (CSV) number, 1-based
+    data: dict[str, str] | None
+    error: str | None = None
+
+    @property
+    def id(self) -> str:
+        if self.data and str(self.data.get("id", "")).strip():
+            return str(self.data["id"])
+        return f"row-{self.number}"
+
+
+def read_rows(path: Path, stdin=None) -> Iterator[Row]:
+    """JSON Lines when the first non-blank character is '{', else CSV with a header row."""
+    try:
+        raw = stdin.read() if str(path) == "-" and stdin is not None else path.read_bytes()
+    except OSError as exc:
+        raise InputError("error.log_unreadable", file=path, reason=exc.strerror or exc.__class__.__name__) from exc
+    text = raw.decode("utf-8-sig", "replace") if isinstance(raw, bytes) else raw
+    if "\0" in text:
+        raise InputError("error.env_binary", file=path)
+    if text.lstrip().startswith("{"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except ValueError as exc:
+                yield Row(number, None, f"not valid JSON ({exc.msg})")
+                continue
+            if not isinstance(data, dict):
+                yield Row(number, None, "not a JSON object")
+                continue
+            yield Row(number, {str(k): "" if v is None else str(v) for k, v in data.items()})
+        return
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        return
+    for number, record in enumerate(reader, 1):
+        if None in record:  # more cells than the header has names
+            yield Row(number, None, "more cells than the header has columns")
+            continue
+        yield Row(number, {k.strip(): (v or "") for k, v in record.items() if k})
+
+
+def row_input(row: Row, env: Mapping[str, str], source_name: str) -> tuple[SettingsInput, list[Finding], str | None]:
+    assert row.data is not None
+    values: dict[str, RawValue] = {}
+    findings: list[Finding] = []
+    for field_name, names in FIELDS.items():
+        key = next((n for n in names if n in row.data and row.data[n] != ""), None)
+        if key is None:
+            continue
+        value = row.data[key]
+        src = ValueSource(kind="config", name=key, file=source_name, line=row.number)
+        if field_name == "password" and value.startswith("env:"):
+            var = value[4:]
+            if var not in env:
+                findings.append(Finding(code="config.missing", variant="unresolved", source=src, params={"ref": var}))
+                continue
+            value = env[var]
+        values[field_name] = RawValue(text=SecretStr(value), source=src)
+    provider = (row.data.get("provider") or "").strip() or None
+    return SettingsInput(**values), findings, provider
+
+
+@dataclass
+class BatchSummary:
+    total: int = 0
+    ok: int = 0
+    failed: int = 0
+    unreadable: int = 0
+    codes: Counter = field(default_factory=Counter)
+    providers: Counter = field(default_factory=Counter)
+    interrupted: bool = False
+    elapsed_s: float = 0.0
+
+
+class HostLimiter:
+    """At most `limit` checks at once against one host, so no provider is hammered."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.lock = threading.Lock()
+        self.semaphores: dict[str, threading.Semaphore] = {}
+
+    def __call__(self, host: str) -> threading.Semaphore:
+        with self.lock:
+            return self.semaphores.setdefault(host.lower(), threading.Semaphore(self.limit))
+
+
+def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options: CheckOptions, env: Mapping[str, str],
+              emit: Callable[[dict], None], concurrency: int = 32, per_host: int = 16, lang: Lang = Lang.EN,
+              stdin=None, on_progress: Callable[[int], None] | None = None) -> BatchSummary:
+    summary = BatchSummary()
+    started = time.perf_counter()
+    limiter = HostLimiter(per_host)
+    emit_lock = threading.Lock()
+    slots = threading.BoundedSemaphore(concurrency * 2)  # rows read ahead of the workers, not the whole file
+    source_name = "<stdin>" if str(path) == "-" else str(path)
+
+    def finish(record: dict, failed: bool | None) -> None:
+        with emit_lock:
+            emit(record)
+            summary.total += 1
+            if failed is None:
+                summary.unreadable += 1
+            elif failed:
+                summary.failed += 1
+            else:
+                summary.ok += 1
+            for code in record.get("codes", []):
+                summary.codes[code] += 1
+            summary.providers[record.get("provider") or "-"] += 1
+        if on_progress is not None:
+            on_progress(1)
+
+    def check(row: Row) -> None:
+        try:
+            inp, extra, forced = row_input(row, env, source_name)
+            host = inp.host.value.strip() if inp.host else ""
+            with limiter(host):
+                opts = options if not forced else replace(options, provider=forced)
+                try:
+                    result = run_check(inp, {}, providers, opts, lang)
+                except SmtpdoctorError as exc:  # an unknown provider name in the row
+                    finish({"id": row.id, "row": row.number, "error": exc.render(lang)}, None)
+                    return
+            findings = extra + result.findings
+            code = 1 if any(catalog.severity_of(f).value == "error" for f in findings) else 0
+            finish({
+                "id": row.id, "row": row.number, "ok": code == 0, "exit_code": code, "provider": result.provider,
+                "host": result.settings["host"].value, "port": result.settings["port"].value,
+                "codes": [f.code for f in findings],
+                "findings": [{"code": f.code, "severity": catalog.severity_of(f).value, "title": catalog.title(f, lang)}
+                             for f in findings],
+                "steps": [{"name": s.name.value, "status": s.status.value, "elapsed_ms": s.elapsed_ms} for s in result.steps],
+                "elapsed_ms": result.elapsed_ms,
+            }, code == 1)
+        except Exception as exc:  # noqa: BLE001 - one broken row must not end the batch
+            finish({"id": row.id, "row": row.number, "error": f"internal error ({exc.__class__.__name__})"}, None)
+
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="smtpdoctor-batch")
+    futures: list[Future] = []
+    try:
+        for row in read_rows(path, stdin):
+            if row.data is None:
+                finish({"id": row.id, "row": row.number, "error": row.error}, None)
+                continue
+            slots.acquire()
+            future = pool.submit(check, row)
+            future.add_done_callback(lambda _: slots.release())
+            futures.append(future)
+        for future in futures:
+            future.result()
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        for future in futures:
+            future.cancel()
+    finally:
+        pool.shutdown(wait=not summary.interrupted, cancel_futures=True)
+        summary.elapsed_s = time.perf_counter() - started
+    return summary

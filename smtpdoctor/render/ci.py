@@ -1,0 +1,127 @@
+"""CI renderers: GitHub Actions workflow commands (+ job summary) and JUnit XML. No Rich here."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+from smtpdoctor.catalog import Catalog
+from smtpdoctor.i18n import Lang, tr
+from smtpdoctor.models import CheckResult, Finding, Severity, StepStatus
+
+LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.OK: "notice"}
+
+
+def _data(text: str) -> str:
+    """Escaping of a workflow command's message (actions/toolkit: escapeData)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    """Escaping of a workflow command's property value (actions/toolkit: escapeProperty)."""
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_lines(result: CheckResult, catalog: Catalog, lang: Lang, secrets: list[str] | None = None,
+                 in_actions: bool = False) -> list[str]:
+    lines: list[str] = []
+    if in_actions:
+        # The runner consumes this command (it never reaches the log) and masks the value in every
+        # later line of the job, whoever prints it. Outside Actions it would be a leak: never emitted.
+        lines += [f"::add-mask::{secret}" for secret in secrets or [] if secret]
+    naming = result.naming_obj()
+    for f in result.findings:
+        severity = catalog.severity_of(f)
+        title, explanation, fix = catalog.render(f, lang, naming)
+        props = [f"title={_prop(f'{f.code}: {title}')}"]
+        if f.source is not None and f.source.file:
+            props.insert(0, f"file={_prop(f.source.file)}")
+            if f.source.line:
+                props.insert(1, f"line={f.source.line}")
+        message = explanation
+        if fix:
+            message += "\n" + tr("heading.fix", lang) + ":\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(fix, 1))
+        if f.evidence:
+            message += f"\n{tr('heading.evidence', lang)}: {f.evidence}"
+        lines.append(f"::{LEVEL[severity]} {','.join(props)}::{_data(message)}")
+    return lines
+
+
+def markdown_summary(result: CheckResult, catalog: Catalog, lang: Lang) -> str:
+    naming = result.naming_obj()
+    head = f"## smtpdoctor — {result.provider_name or tr('heading.provider_unknown', lang)}\n\n"
+    if result.steps:
+        head += "| " + tr("heading.steps", lang) + " | | ms |\n|---|---|---|\n"
+        for step in result.steps:
+            head += f"| {tr('step.' + step.name.value, lang)} | {tr('status.' + step.status.value, lang)} | {step.elapsed_ms:.0f} |\n"
+        head += "\n"
+    if not result.findings:
+        return head + tr("verdict.ok_offline" if result.offline else "verdict.ok", lang) + "\n"
+    body = "| | code | |\n|---|---|---|\n"
+    for f in result.findings:
+        title, _, _ = catalog.render(f, lang, naming)
+        body += f"| {tr('severity.' + catalog.severity_of(f).value, lang)} | `{f.code}` | {title.replace('|', '/')} |\n"
+    fixes = ""
+    for f in result.findings:
+        title, explanation, fix = catalog.render(f, lang, naming)
+        if fix:
+            fixes += f"\n**{title}** — {explanation}\n\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(fix, 1)) + "\n"
+    return head + body + fixes
+
+
+def junit_xml(result: CheckResult, catalog: Catalog, lang: Lang, strict: bool = False) -> str:
+    """One test case per static check, per probe step and for the DNS checks."""
+    naming = result.naming_obj()
+    by_code: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        by_code.setdefault(f.code, []).append(f)
+    bad = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    suite = ET.Element("testsuite", name="smtpdoctor check")
+    counts = {"tests": 0, "failures": 0, "skipped": 0}
+
+    def case(classname: str, name: str, findings: list[Finding], seconds: float = 0.0, skipped: str | None = None) -> None:
+        element = ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{seconds:.3f}")
+        counts["tests"] += 1
+        if skipped is not None:
+            ET.SubElement(element, "skipped", message=skipped)
+            counts["skipped"] += 1
+            return
+        failing = [f for f in findings if catalog.severity_of(f) in bad]
+        for f in failing:
+            title, explanation, fix = catalog.render(f, lang, naming)
+            failure = ET.SubElement(element, "failure", message=f"{f.code}: {title}", type=f.code)
+            failure.text = "\n".join([explanation, *fix, *([f.evidence] if f.evidence else [])])
+        if failing:
+            counts["failures"] += 1
+        others = [f for f in findings if f not in failing]
+        if others:
+            out = ET.SubElement(element, "system-out")
+            out.text = "\n".join(f"{catalog.severity_of(f).value}: {f.code}: {catalog.render(f, lang, naming)[0]}" for f in others)
+
+    used: set[int] = set()
+    for name, codes in result.checks.items():
+        found = []
+        for code in dict.fromkeys(codes):
+            for f in by_code.get(code, []):
+                if id(f) not in used:
+                    found.append(f)
+                    used.add(id(f))
+        case("smtpdoctor.settings", name, found)
+    for step in result.steps:
+        found = [f for f in result.findings if f.step == step.name and id(f) not in used]
+        used.update(id(f) for f in found)
+        if step.status is StepStatus.SKIP:
+            case("smtpdoctor.probe", step.name.value, found, step.elapsed_ms / 1000, skipped=step.detail or "skipped")
+        else:
+            case("smtpdoctor.probe", step.name.value, found, step.elapsed_ms / 1000)
+    rest = [f for f in result.findings if id(f) not in used]
+    if result.dns is not None or rest:
+        case("smtpdoctor.dns", "sender domain", [f for f in rest if not f.code.startswith("ok.")])
+    suite.set("tests", str(counts["tests"]))
+    suite.set("failures", str(counts["failures"]))
+    suite.set("skipped", str(counts["skipped"]))
+    suite.set("errors", "0")
+    suite.set("time", f"{result.elapsed_ms / 1000:.3f}")
+    root = ET.Element("testsuites", name="smtpdoctor", tests=str(counts["tests"]), failures=str(counts["failures"]))
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
