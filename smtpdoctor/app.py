@@ -82,7 +82,7 @@ def run_check(
     started = time.perf_counter()
     preset = choose_preset(inp, providers, options.provider)
     settings = clean(inp, preset)
-    by_check = run_static_checks_by_name(inp, settings, preset, providers, env, options.send_to)
+    by_check = run_static_checks_by_name(inp, settings, preset, providers, env, options.send_to, options.ehlo_name)
     if source is not None and source.findings:
         # The format's own finding is the more precise one ("refers to ${X}, which is not set").
         precise = {(f.code, f.source.name if f.source else None) for f in source.findings}
@@ -97,7 +97,8 @@ def run_check(
     if not options.offline and options.check_dns and sender and not injected_fields(findings):
         dns_findings, dns_report = run_dns(sender, preset, providers, options)
         findings = merge_findings(findings, dns_findings)
-    if not options.offline and settings.host and not injected_fields(findings):
+    recipient_ok = not any(f.code == "config.recipient_invalid" for f in findings)
+    if not options.offline and settings.host and not injected_fields(findings) and recipient_ok:
         from smtpdoctor.probe.runner import ProbePolicy, run_probe
 
         policy = ProbePolicy(

@@ -100,7 +100,9 @@ def json_message(text: str) -> str:
         if isinstance(value, str):
             parts.append(value)
         elif isinstance(value, dict) and depth < 3:
-            for inner in value.values():
+            for key, inner in value.items():
+                if _SECRET_KEY.search(str(key)):
+                    continue  # a secret's value is never a message worth matching, nor worth echoing
                 walk(inner, depth + 1)
         elif isinstance(value, list) and depth < 3:
             for inner in value[:20]:
@@ -111,6 +113,8 @@ def json_message(text: str) -> str:
 
 
 # -- masking what looks secret before a log line is echoed back ------------------------------------
+
+_SECRET_KEY = re.compile(r"(?i)pass(word|wd)?$|secret|token|api[_-]?key|authorization|credential")
 
 _SECRET_PATTERNS = [
     (re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER|CRAM-MD5))\s+\S+"), r"\1 ********"),

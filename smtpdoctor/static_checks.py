@@ -407,11 +407,20 @@ def check_sender(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPre
                          "policy@ru": f"p={policy}" if policy else "проверьте её через `smtpdoctor dns " + domain + "`"})
 
 
+def check_option_injection(options: Mapping[str, str | None]) -> Iterator[Finding]:
+    """Values given only as options (EHLO name, recipient) go into SMTP commands too."""
+    for name, value in options.items():
+        if value is not None and any(ch in value for ch in "\r\n\0"):
+            chars = [label for ch, label in (("\r", "CR"), ("\n", "LF"), ("\0", "NUL")) if ch in value]
+            yield _f("config.header_injection", source=ValueSource(kind="option", name=name), params={"chars": " / ".join(chars)})
+
+
 def run_static_checks_by_name(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None,
-                              providers: ProviderCatalog, env: Mapping[str, str], send_to: str | None = None) -> dict[str, list[Finding]]:
+                              providers: ProviderCatalog, env: Mapping[str, str], send_to: str | None = None,
+                              ehlo_name: str | None = None) -> dict[str, list[Finding]]:
     """Each static check by name (CI reports show one test case per check), in a fixed order."""
     checks: dict[str, list[Finding]] = {
-        "injection": list(check_injection(inp)),
+        "injection": [*check_injection(inp), *check_option_injection({"--send-to": send_to, "--ehlo-name": ehlo_name})],
         "whitespace": list(check_whitespace(inp, preset, providers)),
         "missing": list(check_missing(inp, preset)),
         "port and TLS mode": list(check_port_and_mode(inp, settings, preset, env)),
@@ -420,7 +429,7 @@ def run_static_checks_by_name(inp: SettingsInput, settings: SmtpSettings, preset
         "password": list(check_password(inp, settings, preset)),
         "sender": list(check_sender(inp, settings, preset, providers)),
     }
-    if send_to is not None:
+    if send_to is not None and not any(ch in send_to for ch in "\r\n\0"):
         checks["recipient"] = [] if is_address(send_to.strip()) else [
             _f("config.recipient_invalid", source=ValueSource(kind="option", name="--send-to"), params={"shown": shown(send_to)})]
     return checks

@@ -511,6 +511,10 @@ class Probe:
         if reply.code == 235:
             self.step(StepName.AUTH, StepStatus.OK, started, f"AUTH {mechanism} as {self.s.user}")
             return True
+        if 200 <= reply.code < 400:  # a 2xx/3xx that is not "235 authenticated": the dialogue is out of step
+            self.channel.broken = True
+            detail = f"unexpected reply to AUTH: {reply.first[:120]}"
+            self.fail(StepName.AUTH, started, "net.protocol_error", detail, evidence=reply.text, detail=detail)
         match = _matcher().match_or_fallback(reply.text, ("auth",), require_context=False)
         code, provider = self._auth_code(reply, match)
         self.step(StepName.AUTH, StepStatus.FAIL, started, reply.first[:200], code)

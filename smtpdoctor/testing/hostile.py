@@ -1,0 +1,149 @@
+"""Hostile and broken servers on loopback, byte by byte: for proving the probe stays bounded and calm.
+
+Each behaviour is a coroutine run for every connection; they write exactly the bytes a misbehaving
+server would (no SMTP library in between), so the client under test meets the real thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+import threading
+from collections.abc import Awaitable, Callable
+
+Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _send(writer: asyncio.StreamWriter, data: bytes) -> None:
+    writer.write(data)
+    await writer.drain()
+
+
+async def slowloris_greeting(reader, writer) -> None:
+    """A greeting sent one byte per second."""
+    for byte in b"220 slow.example ESMTP\r\n":
+        await _send(writer, bytes([byte]))
+        await asyncio.sleep(1.0)
+
+
+async def endless_greeting_line(reader, writer) -> None:
+    """A greeting line that never ends."""
+    await _send(writer, b"220 ")
+    while True:
+        await _send(writer, b"x" * 4096)
+        await asyncio.sleep(0.01)
+
+
+async def megabyte_reply_line(reader, writer) -> None:
+    await _send(writer, b"220 " + b"y" * 1_000_000 + b"\r\n")
+    await reader.read(100)
+
+
+async def endless_multiline_ehlo(reader, writer) -> None:
+    """'250-' for ever in answer to EHLO."""
+    await _send(writer, b"220 ok\r\n")
+    await reader.readline()
+    while True:
+        await _send(writer, b"250-PIPELINING\r\n" * 64)
+        await asyncio.sleep(0.001)
+
+
+async def binary_greeting(reader, writer) -> None:
+    rng = random.Random(5)
+    await _send(writer, bytes(rng.randrange(256) for _ in range(2048)))
+    await asyncio.sleep(30)
+
+
+async def invalid_utf8_greeting(reader, writer) -> None:
+    """A syntactically valid reply whose text is not UTF-8: must be readable, not fatal."""
+    await _send(writer, b"220 \xff\xfe\xc3\x28 mail server\r\n")
+    while line := await reader.readline():
+        verb = line.split(b" ")[0].strip().upper()
+        if verb == b"EHLO":
+            await _send(writer, b"250-hello \xff\r\n250 AUTH PLAIN\r\n")
+        elif verb == b"AUTH":
+            await _send(writer, b"535 5.7.8 \xff\xfe credentials invalid\r\n")
+        elif verb == b"QUIT":
+            await _send(writer, b"221 bye\r\n")
+            return
+        else:
+            await _send(writer, b"250 ok\r\n")
+
+
+async def close_after_every_command(reader, writer) -> None:
+    """Greets, then hangs up as soon as a command arrives."""
+    await _send(writer, b"220 ok\r\n")
+    await reader.readline()
+    writer.close()
+
+
+def _auth_server(auth_reply: bytes) -> Behaviour:
+    async def behaviour(reader, writer) -> None:
+        await _send(writer, b"220 odd.example ESMTP\r\n")
+        while line := await reader.readline():
+            verb = line.split(b" ")[0].strip().upper()
+            if verb in (b"EHLO", b"HELO"):
+                await _send(writer, b"250-odd.example\r\n250 AUTH CRAM-MD5\r\n" if b"CRAM" in auth_reply
+                            else b"250-odd.example\r\n250 AUTH PLAIN\r\n")
+            elif verb == b"AUTH":
+                await _send(writer, auth_reply)
+            elif verb == b"*":
+                await _send(writer, b"501 cancelled\r\n")
+            elif verb == b"QUIT":
+                await _send(writer, b"221 bye\r\n")
+                return
+            else:
+                await _send(writer, b"250 ok\r\n")
+
+    return behaviour
+
+
+garbage_cram_challenge = _auth_server(b"334 !!not*base64!! CRAM\r\n")
+unexpected_auth_success_code = _auth_server(b"250 sure, whatever\r\n")
+
+
+async def silent(reader, writer) -> None:
+    await asyncio.sleep(3600)
+
+
+class HostileServer:
+    """Runs one behaviour for every connection, in its own thread and event loop; optionally TLS first."""
+
+    def __init__(self, behaviour: Behaviour, tls: ssl.SSLContext | None = None) -> None:
+        self.behaviour = behaviour
+        self.tls = tls
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.port = 0
+        self.server: asyncio.AbstractServer | None = None
+
+    async def _serve(self, reader, writer) -> None:
+        try:
+            await self.behaviour(reader, writer)
+        except (ConnectionError, asyncio.CancelledError, ssl.SSLError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    def __enter__(self) -> HostileServer:
+        self.thread.start()
+
+        async def start():
+            return await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
+
+        self.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        async def stop():
+            self.server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)

@@ -1,0 +1,93 @@
+"""Hostile servers: every one ends in bounded time and memory with a precise finding, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import time
+import tracemalloc
+
+import pytest
+
+from smtpdoctor.app import CheckOptions, run_check
+from smtpdoctor.providers import default_providers_path, load_providers
+from smtpdoctor.settings import load_settings_input
+from smtpdoctor.testing import hostile
+from smtpdoctor.testing.hostile import HostileServer
+from smtpdoctor.testing.server import DEMO_PASSWORD, DEMO_USER, ServerSpec, SMTP
+
+TIMEOUT = 2.0
+PROVIDERS = load_providers(default_providers_path())
+
+# (id, behaviour, app settings, extra options, expected code)
+HOSTILE = [
+    ("greeting one byte per second", hostile.slowloris_greeting, {}, {}, "net.greeting_timeout"),
+    ("greeting line that never ends", hostile.endless_greeting_line, {}, {}, "net.protocol_error"),
+    ("1 MB reply line", hostile.megabyte_reply_line, {}, {}, "net.protocol_error"),
+    ("endless 250- reply to EHLO", hostile.endless_multiline_ehlo, {}, {}, "net.protocol_error"),
+    ("binary instead of a greeting", hostile.binary_greeting, {}, {}, "net.protocol_error"),
+    ("server closes after every command", hostile.close_after_every_command, {}, {}, "net.reset"),
+    ("garbage CRAM-MD5 challenge", hostile.garbage_cram_challenge, {}, {"allow_plaintext_auth": True}, "net.protocol_error"),
+    ("2xx in answer to AUTH", hostile.unexpected_auth_success_code, {}, {"allow_plaintext_auth": True}, "net.protocol_error"),
+    ("invalid UTF-8 in replies is tolerated", hostile.invalid_utf8_greeting, {}, {"allow_plaintext_auth": True}, "auth.bad_credentials"),
+]
+
+
+def probe(port: int, settings: dict | None = None, **options):
+    env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_USER": DEMO_USER, "SMTP_PASS": DEMO_PASSWORD,
+           "SMTP_FROM": DEMO_USER, **(settings or {})}
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        result = run_check(load_settings_input({}, env), {}, PROVIDERS,
+                           CheckOptions(timeout=TIMEOUT, check_dns=False, **options))
+    finally:
+        elapsed = time.monotonic() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return result, elapsed, peak
+
+
+@pytest.mark.parametrize("behaviour,settings,options,expected", [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
+def test_hostile_server(behaviour, settings, options, expected):
+    with HostileServer(behaviour) as server:
+        result, elapsed, peak = probe(server.port, settings, **options)
+    codes = [f.code for f in result.findings]
+    assert expected in codes, (codes, result.steps)
+    assert elapsed < TIMEOUT * 1.5 + 1.0, elapsed  # close to --timeout, never a sum of timeouts
+    assert peak < 16 * 1024 * 1024, peak  # reads are capped: a megabyte line is never buffered whole
+
+
+def test_tls_then_silence(pki):
+    with HostileServer(hostile.silent, tls=pki.server_context()) as server:
+        result, elapsed, _ = probe(server.port, {"SMTP_SECURE": "true", "SMTP_HOST": "localhost"}, insecure=True)
+    assert "net.greeting_timeout" in [f.code for f in result.findings]
+    assert elapsed < TIMEOUT * 1.5 + 1.0
+
+
+class WrongQuitSMTP(SMTP):
+    async def smtp_QUIT(self, arg):
+        await self.push("500 5.5.1 what quit")
+        self.transport.close()
+
+
+def test_wrong_quit_reply_does_not_matter(smtp_server, ca_file):
+    server = smtp_server(ServerSpec(smtp_class=WrongQuitSMTP))
+    result, _, _ = probe(server.port, {"SMTP_HOST": "localhost"}, ca_file=ca_file)
+    assert [f.code for f in result.findings] == ["ok.connected"]
+
+
+@pytest.mark.parametrize("field,value", [("SMTP_HOST", "smtp.gmail.com\r\nQUIT"), ("SMTP_USER", "a@b.c\nRCPT TO:<x@y.z>"),
+                                         ("SMTP_FROM", "a@b.c\r\nDATA")])
+def test_injection_is_refused_before_any_byte(run_cli, field, value):
+    """No server listens: if the probe ran, it would report a connection finding; it must not run at all."""
+    env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9", "SMTP_USER": "a@b.c", "SMTP_PASS": "p", field: value}
+    doc = json.loads(run_cli(["check", "--format", "json", "--no-dns"], env=env).out)
+    assert "config.header_injection" in {f["code"] for f in doc["findings"]}
+    assert doc["steps"] == []
+
+
+@pytest.mark.parametrize("option", [["--ehlo-name", "me\r\nMAIL FROM:<x@y>"], ["--send-to", "a@b.c\r\nDATA"]])
+def test_injection_through_options_is_refused(run_cli, option):
+    env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9", "SMTP_USER": "a@b.c", "SMTP_PASS": "p"}
+    doc = json.loads(run_cli(["check", "--format", "json", "--no-dns", *option], env=env).out)
+    assert "config.header_injection" in {f["code"] for f in doc["findings"]} and doc["steps"] == []
