@@ -62,6 +62,9 @@ def test_any_log_bytes(run_cli, tmp_path_factory, content):
     path = tmp_path_factory.mktemp("log") / "app.log"
     path.write_bytes(content)
     result = run_cli(["explain", "--format", "json", str(path)])
+    if content.startswith(b"\x1f\x8b"):  # looks like gzip: a broken one is unreadable input (exit 2), said plainly
+        assert_calm(result)
+        return
     assert result.code in (0, 1) and "Traceback" not in result.all
     json.loads(result.out)
 
