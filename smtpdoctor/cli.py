@@ -186,9 +186,11 @@ def check(
             from smtpdoctor.render.text import render_check
 
             console = _console(file=out)
-            on_step = _live_steps(console, chosen_lang) if output is None else None
-            result = run_check(read.inp, os.environ, providers, opts, chosen_lang, on_step=on_step, source=read)
-            render_check(console, result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers)
+            live = output is None and console.is_terminal and not offline
+            result = _run_live(console, chosen_lang, live, lambda on_step: run_check(
+                read.inp, os.environ, providers, opts, chosen_lang, source=read, on_step=on_step))
+            render_check(console, result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers,
+                         steps_shown=live)
         else:
             result = run_check(read.inp, os.environ, providers, opts, chosen_lang, source=read)
             out.write(_render_machine(fmt, result, catalog, chosen_lang, strict, transcript, read))
@@ -241,16 +243,16 @@ class _output:
             self.handle.close()
 
 
-def _live_steps(console, lang):
-    """On a terminal, show each probe step as it finishes (the full list is printed again at the end)."""
-    if not console.is_terminal:
-        return None
+def _run_live(console, lang, live: bool, run):
+    """On a terminal, show each probe step as it finishes under a spinner; `run(on_step)` does the work."""
+    if not live:
+        return run(None)
+    from smtpdoctor.i18n import tr
     from smtpdoctor.render.text import step_line
 
-    def show(step) -> None:
-        console.print(step_line(step, lang))
-
-    return show
+    console.print(f"[bold]{tr('heading.steps', lang)}:[/bold]")
+    with console.status(tr("heading.checking", lang)):
+        return run(lambda step: console.print(step_line(step, lang)))
 
 
 def _check_dns_options(nameservers: list[str] | None, timeout: float) -> None:
@@ -491,6 +493,7 @@ def explain(
     max_matches: Annotated[int, typer.Option("--max-matches", help="list at most this many matching lines in JSON")] = 1000,
     output_format: FormatOpt = "text",
     lang: LangOpt = None,
+    providers_file: ProvidersOpt = None,
 ) -> int:
     """Explain SMTP failures in application logs (nodemailer, smtplib, PHPMailer, Laravel, Supabase, JavaMail...)."""
     from smtpdoctor.catalog import load_catalog
@@ -508,7 +511,7 @@ def explain(
         import io
 
         stdin = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
-    result = run_explain(paths, catalog, stdin=stdin, max_matches=max_matches)
+    result = run_explain(paths, catalog, stdin=stdin, max_matches=max_matches, providers=_providers(providers_file))
     if fmt == "json":
         from smtpdoctor.render.explain import explain_document
         from smtpdoctor.render.json import dumps
@@ -565,8 +568,9 @@ def demo(
 
         sc = SCENARIOS[scenario]
         console.print(f"[bold]smtpdoctor demo[/bold] — {scenario}: {sc.ru if chosen_lang is Lang.RU else sc.en}\n")
-        result = run_scenario(scenario, chosen_lang, on_step=_live_steps(console, chosen_lang))
-        render_check(console, result, catalog, chosen_lang, show_transcript=transcript)
+        live = console.is_terminal
+        result = _run_live(console, chosen_lang, live, lambda on_step: run_scenario(scenario, chosen_lang, on_step=on_step))
+        render_check(console, result, catalog, chosen_lang, show_transcript=transcript, steps_shown=live)
     return int(result.exit_code(catalog.severity_of))
 
 

@@ -66,25 +66,25 @@ class ExplainResult(BaseModel):
         return ExitCode.PROBLEMS if bad else ExitCode.OK
 
 
-def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = None, max_matches: int = 1000) -> ExplainResult:
+def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = None, max_matches: int = 1000,
+                providers=None) -> ExplainResult:
     started = time.perf_counter()
-    scanner = LogScanner(Matcher(catalog))
+    hints = {p.id: p.log_hints for p in providers.presets.values()} if providers is not None else None
+    scanner = LogScanner(Matcher(catalog), hints)
     result = ExplainResult(engine=scanner.prefilter.engine)
-    groups: dict[str, LogDiagnosis] = {}
+    groups: dict[tuple[str, str | None], LogDiagnosis] = {}  # per code and provider: the fix differs
     errors: list[LogMatch] = []
     last_ok: list[LogMatch] = []
 
     def on_match(m: LogMatch) -> None:
         here = Location(file=m.file, line=m.line)
-        group = groups.get(m.code)
+        group = groups.get((m.code, m.provider))
         if group is None:
-            groups[m.code] = LogDiagnosis(code=m.code, provider=m.provider, certain=m.certain, count=1,
-                                          first=here, last=here, example=m.text, params=m.params)
+            groups[(m.code, m.provider)] = LogDiagnosis(code=m.code, provider=m.provider, certain=m.certain, count=1,
+                                                        first=here, last=here, example=m.text, params=m.params)
         else:
             group.count += 1
             group.last = here
-            if group.provider is None and m.provider is not None:
-                group.provider = m.provider
         result.total_matches += 1
         if len(result.matches) < max_matches:
             result.matches.append(LogMatchRef(file=m.file, line=m.line, code=m.code))

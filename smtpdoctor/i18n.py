@@ -38,6 +38,8 @@ def _messages() -> dict[str, dict[str, str]]:
     raw = loads_cached((files("smtpdoctor") / "messages.toml").read_text(encoding="utf-8"), "messages")
     flat: dict[str, dict[str, str]] = {}
 
+    raw.pop("details_ru", None)
+
     def walk(prefix: str, node: dict) -> None:
         if "en" in node and isinstance(node["en"], str):
             flat[prefix] = node
@@ -47,6 +49,23 @@ def _messages() -> dict[str, dict[str, str]]:
 
     walk("", raw)
     return flat
+
+
+@cache
+def _details_ru() -> list[tuple[str, str]]:
+    from smtpdoctor.tomlcache import loads_cached
+
+    raw = loads_cached((files("smtpdoctor") / "messages.toml").read_text(encoding="utf-8"), "messages")
+    return sorted(raw.get("details_ru", {}).items(), key=lambda item: -len(item[0]))
+
+
+def localise_detail(text: str, lang: Lang) -> str:
+    """Probe-written details (not server replies) in the reader's language."""
+    if lang is not Lang.RU or not text:
+        return text
+    for english, russian in _details_ru():
+        text = text.replace(english, russian)
+    return text
 
 
 def message_ids() -> list[str]:

@@ -188,9 +188,16 @@ def open_log(path: str, stdin: BinaryIO | None = None) -> BinaryIO:
 
 
 class LogScanner:
-    def __init__(self, matcher: Matcher) -> None:
+    def __init__(self, matcher: Matcher, provider_hints: dict[str, list[str]] | None = None) -> None:
         self.matcher = matcher
         self.prefilter = Prefilter([*matcher.all_needles(), *FALLBACK_NEEDLES])
+        # Longest hints first, so "eu.mailgun" wins over "mailgun".
+        self.hints = sorted(((h.lower(), pid) for pid, hs in (provider_hints or {}).items() for h in hs),
+                            key=lambda item: -len(item[0]))
+
+    def provider_of(self, text: str) -> str | None:
+        lowered = text.lower()
+        return next((pid for hint, pid in self.hints if hint in lowered), None)
 
     def scan(self, stream: BinaryIO, name: str, on_match: Callable[[LogMatch], None]) -> int:
         """Scan one stream; returns the number of lines. Memory stays within a few chunks."""
@@ -286,5 +293,6 @@ class LogScanner:
         if match is None:
             return
         shown = mask_secrets(" ⏎ ".join(part.strip() for part in subject.split("\n")[:2]))
-        on_match(LogMatch(name, line, match.code, match.provider, match.certain,
+        provider = match.provider or self.provider_of(subject)
+        on_match(LogMatch(name, line, match.code, provider, match.certain,
                           shown[:300] + ("…" if len(shown) > 300 else ""), match.params))

@@ -92,6 +92,7 @@ class ProviderPreset(BaseModel):
     sandbox: Bilingual | None = None
     notes: Bilingual | None = None
     corrections: Bilingual | None = None
+    log_hints: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> ProviderPreset:

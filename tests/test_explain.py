@@ -60,7 +60,10 @@ def test_corpus(run_cli, name):
     counts = {}
     for _, code in EXPECTED[name]:
         counts[code] = counts.get(code, 0) + 1
-    assert {d["code"]: d["count"] for d in doc["diagnoses"]} == counts
+    summed: dict[str, int] = {}
+    for d in doc["diagnoses"]:  # grouped per code and provider: the fix differs by provider
+        summed[d["code"]] = summed.get(d["code"], 0) + d["count"]
+    assert summed == counts
     has_error = any(d["severity"] == "error" for d in doc["diagnoses"])
     assert result.code == (1 if has_error else 0)
     for d in doc["diagnoses"]:  # every text reads as a sentence, with no unfilled {placeholder}
@@ -70,9 +73,10 @@ def test_corpus(run_cli, name):
 
 def test_provider_specific_fix_and_first_last(run_cli):
     _, doc = explain_json(run_cli, str(LOGS / "nodemailer.log"))
-    bad = next(d for d in doc["diagnoses"] if d["code"] == "auth.bad_credentials")
-    assert bad["count"] == 2 and bad["first"]["line"] == 2 and bad["last"]["line"] == 34
-    assert bad["provider"] == "gmail" and "apppasswords" in " ".join(bad["fix"])
+    bad = {d["provider"]: d for d in doc["diagnoses"] if d["code"] == "auth.bad_credentials"}
+    assert bad["gmail"]["count"] == 1 and bad["gmail"]["first"]["line"] == 2  # "gsmtp" names Gmail
+    assert "apppasswords" in " ".join(bad["gmail"]["fix"])
+    assert bad["sendgrid"]["first"]["line"] == 34 and "apikey" in " ".join(bad["sendgrid"]["fix"])
     outlook = explain_json(run_cli, str(LOGS / "providers.log"))[1]
     disabled = next(d for d in outlook["diagnoses"] if d["code"] == "auth.basic_auth_disabled")
     assert disabled["provider"] in ("outlook", "microsoft365")
@@ -87,8 +91,8 @@ def test_diagnoses_are_ordered_most_severe_first(run_cli):
 
 def test_uncertain_fallback_is_marked(run_cli):
     _, doc = explain_json(run_cli, str(LOGS / "providers.log"))
-    dmarc = next(d for d in doc["diagnoses"] if d["code"] == "sender.dmarc_rejected")
-    assert dmarc["count"] == 2
+    dmarc = [d for d in doc["diagnoses"] if d["code"] == "sender.dmarc_rejected"]
+    assert sum(d["count"] for d in dmarc) == 2 and any(not d["certain"] for d in dmarc)
     result = run_cli(["explain"], stdin="2025-01-01 mailer: SMTP reply 550 5.7.1 Go away\n")
     assert "less certain" in result.out and "smtp.reply_error" in result.out
 
@@ -175,9 +179,10 @@ def test_mask_keeps_ordinary_text():
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_golden_text_output(run_cli, lang):
-    result = run_cli(["explain", "--lang", lang, str(LOGS / "nodemailer.log")])
-    text = result.out.replace(str(LOGS / "nodemailer.log"), "nodemailer.log")
+def test_golden_text_output(run_cli, monkeypatch, lang):
+    monkeypatch.chdir(LOGS)  # a relative name, so the wrapping does not depend on where the checkout is
+    result = run_cli(["explain", "--lang", lang, "nodemailer.log"])
+    text = result.out
     golden = GOLDEN / f"explain-nodemailer.{lang}.txt"
     if not golden.exists():  # first run writes it; review it like code
         golden.parent.mkdir(exist_ok=True)

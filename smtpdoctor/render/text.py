@@ -9,7 +9,7 @@ from rich.text import Text
 from rich.table import Table
 
 from smtpdoctor.catalog import Catalog
-from smtpdoctor.i18n import Lang, tr
+from smtpdoctor.i18n import Lang, localise_detail, tr
 from smtpdoctor.models import CheckResult, Finding, Severity, StepResult, StepStatus
 from smtpdoctor.settings import source_label
 
@@ -21,9 +21,10 @@ STEP_STYLE = {StepStatus.OK: "green", StepStatus.FAIL: "bold red", StepStatus.SK
 def step_line(step: StepResult, lang: Lang) -> str:
     status = tr(f"status.{step.status.value}", lang)
     name = tr(f"step.{step.name.value}", lang)
-    detail = f" — {escape(step.detail)}" if step.detail else ""
+    detail = f" — {escape(localise_detail(step.detail, lang))}" if step.detail else ""
     style = STEP_STYLE[step.status]
-    return f"  [{style}]{status:>6}[/{style}]  {name} [dim]({step.elapsed_ms:.0f} ms)[/dim]{detail}"
+    unit = "мс" if lang is Lang.RU else "ms"
+    return f"  [{style}]{status:>6}[/{style}]  {name} [dim]({step.elapsed_ms:.0f} {unit})[/dim]{detail}"
 
 
 def render_finding(console: Console, f: Finding, catalog: Catalog, lang: Lang, naming=None) -> None:
@@ -34,7 +35,7 @@ def render_finding(console: Console, f: Finding, catalog: Catalog, lang: Lang, n
                   f"[bold]{escape(title)}[/bold]  [dim]{f.code}[/dim]")
     if explanation:
         console.print(Padding(Text(explanation), (0, 0, 0, 4), expand=False))
-    if f.evidence:
+    if f.evidence and f.evidence[:120] not in explanation:  # not twice: the reply is often quoted already
         console.print(Padding(Text(f"{tr('heading.evidence', lang)}: {f.evidence}", style="dim"), (0, 0, 0, 4), expand=False))
     if steps:
         console.print(f"    [bold]{tr('heading.fix', lang)}:[/bold]")
@@ -44,7 +45,7 @@ def render_finding(console: Console, f: Finding, catalog: Catalog, lang: Lang, n
 
 
 def render_check(console: Console, result: CheckResult, catalog: Catalog, lang: Lang, strict: bool = False,
-                 show_transcript: bool = False, providers=None) -> None:
+                 show_transcript: bool = False, providers=None, steps_shown: bool = False) -> None:
     if result.insecure:
         console.print(f"[bold red]{tr('heading.insecure', lang)}[/bold red]")
     provider = escape(result.provider_name) if result.provider_name else tr("heading.provider_unknown", lang)
@@ -60,7 +61,7 @@ def render_check(console: Console, result: CheckResult, catalog: Catalog, lang: 
     console.print(table)
     if result.offline:
         console.print(f"[dim]{tr('heading.offline', lang)}[/dim]")
-    if result.steps:
+    if result.steps and not steps_shown:
         console.print(f"\n[bold]{tr('heading.steps', lang)}:[/bold]")
         for step in result.steps:
             console.print(step_line(step, lang))
@@ -85,7 +86,7 @@ def render_check(console: Console, result: CheckResult, catalog: Catalog, lang: 
 def render_dns(console: Console, dns: dict, lang: Lang) -> None:
     console.print(f"\n[bold]{tr('heading.dns', lang, domain=dns['domain'])}:[/bold]")
     if dns.get("skipped"):
-        console.print(f"  [dim]{escape(dns['skipped'])}[/dim]")
+        console.print(f"  [dim]{escape(localise_detail(dns['skipped'], lang))}[/dim]")
         return
     none = tr("field.not_set", lang)
     rows = [("MX", ", ".join(dns.get("mx") or []) or none),
