@@ -34,24 +34,33 @@ class DnsClient:
     """dnspython behind one small interface, so the checks can be pointed at any resolver."""
 
     def __init__(self, nameservers: list[str] | None = None, timeout: float = 5.0) -> None:
-        import dns.resolver
-
-        if nameservers:
-            import dns.nameserver
-
-            self.resolver = dns.resolver.Resolver(configure=False)
-            self.resolver.nameservers = [dns.nameserver.Do53Nameserver(*parse_nameserver(ns)) for ns in nameservers]
-        else:
-            try:
-                self.resolver = dns.resolver.Resolver()
-            except dns.resolver.NoResolverConfiguration:
-                self.resolver = dns.resolver.Resolver(configure=False)
-        # One dropped UDP datagram must not eat the whole budget: retry within the lifetime.
-        self.resolver.timeout = min(1.0, timeout)
-        self.resolver.lifetime = timeout
+        self.nameservers = nameservers
+        self.timeout = timeout
+        self._resolver = None  # built on the first query: dnspython costs ~50 ms to import
         self.custom = bool(nameservers)  # a resolver of the user's own may serve private or test zones
         self.cache: dict[tuple[str, str], Lookup] = {}
         self.down: str | None = None  # after one timeout, do not spend the budget again on every name
+
+    @property
+    def resolver(self):
+        if self._resolver is None:
+            import dns.resolver
+
+            if self.nameservers:
+                import dns.nameserver
+
+                resolver = dns.resolver.Resolver(configure=False)
+                resolver.nameservers = [dns.nameserver.Do53Nameserver(*parse_nameserver(ns)) for ns in self.nameservers]
+            else:
+                try:
+                    resolver = dns.resolver.Resolver()
+                except dns.resolver.NoResolverConfiguration:
+                    resolver = dns.resolver.Resolver(configure=False)
+            # One dropped UDP datagram must not eat the whole budget: retry within the lifetime.
+            resolver.timeout = min(1.0, self.timeout)
+            resolver.lifetime = self.timeout
+            self._resolver = resolver
+        return self._resolver
 
     def query(self, name: str, rdtype: str) -> Lookup:
         key = (name.lower().rstrip("."), rdtype)
