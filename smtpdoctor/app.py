@@ -25,7 +25,6 @@ class CheckOptions:
     send_to: str | None = None
     ehlo_name: str | None = None
     provider: str | None = None  # forced preset id
-    extra_env: Mapping[str, str] = field(default_factory=dict)
     check_dns: bool = True
     nameservers: tuple[str, ...] = ()
     dns_timeout: float = 5.0
