@@ -644,8 +644,8 @@ class Probe:
         login = f"AUTH {self.auth_mechanism} as {self.s.user}" if self.auth_mechanism else "no login tested"
         login_ru = f"AUTH {self.auth_mechanism} под {self.s.user}" if self.auth_mechanism else "вход не проверялся"
         self.find("ok.connected", None,
-                  detail=f"{self.host}:{self.s.port} — {mode} ({tls or 'no TLS'}), {login}.",
-                  **{"detail@ru": f"{self.host}:{self.s.port} — {mode_ru} ({tls or 'без TLS'}), {login_ru}."})
+                  detail=f"{self.host}:{self.s.port} — {mode} ({tls or 'no TLS'}), {login}",
+                  **{"detail@ru": f"{self.host}:{self.s.port} — {mode_ru} ({tls or 'без TLS'}), {login_ru}"})
 
     def quit(self) -> None:
         if self.channel is None:
