@@ -97,8 +97,8 @@ def source_label(source: ValueSource | None, lang: str = "en") -> str:
             return f"{source.name} ({'из' if ru else 'from'} {where})"
         case "provider":
             return f"{source.name} ({'по умолчанию у провайдера' if ru else 'provider default'})"
-        case _:
-            return f"{source.name} ({'по умолчанию' if ru else 'default'})"
+        case _:  # "default": the name the value is expected under; it was not given anywhere
+            return source.name
 
 
 def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
