@@ -9,10 +9,8 @@ import argparse
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path

@@ -5,7 +5,6 @@ next to `grep -c -E` over the catalog's keywords on the same file.
 """
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys

@@ -8,7 +8,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from common import median_ms, smtpdoctor_cmd, time_run

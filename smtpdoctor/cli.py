@@ -50,7 +50,7 @@ def root(
 
 def _lang(explicit: str | None):
     from smtpdoctor.errors import UsageError
-    from smtpdoctor.i18n import Lang, detect_lang
+    from smtpdoctor.i18n import detect_lang
 
     if explicit and explicit.lower() not in ("en", "ru"):
         raise UsageError("error.bad_option", option="--lang", reason="use en or ru")
@@ -549,12 +549,10 @@ def demo(
         return ExitCode.OK
     catalog = load_catalog()
     if all_scenarios:
-        worst = ExitCode.OK
-        for name, sc in SCENARIOS.items():
+        for name in SCENARIOS:  # a tour of the diagnoses: exit 0, the faults are the point
             result = run_scenario(name, chosen_lang)
             codes = ", ".join(f.code for f in result.findings) or "-"
             console.print(f"{name:<22} {codes}")
-            worst = max(worst, result.exit_code(catalog.severity_of))
         return ExitCode.OK
     if scenario not in SCENARIOS:
         raise UsageError("demo.unknown", name=scenario, known=", ".join(SCENARIOS))

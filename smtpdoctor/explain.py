@@ -43,6 +43,7 @@ class LogMatchRef(BaseModel):
     file: str
     line: int
     code: str
+    provider: str | None = None
 
 
 class LastFailure(BaseModel):
@@ -87,7 +88,7 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
             group.last = here
         result.total_matches += 1
         if len(result.matches) < max_matches:
-            result.matches.append(LogMatchRef(file=m.file, line=m.line, code=m.code))
+            result.matches.append(LogMatchRef(file=m.file, line=m.line, code=m.code, provider=m.provider))
         severity = catalog.severity_of(Finding(code=m.code))
         if severity is Severity.ERROR:
             errors.append(m) if len(errors) < 100_000 else None

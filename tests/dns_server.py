@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from dnslib import QTYPE, RCODE, RR
+from dnslib import RCODE, RR
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 from dnslib.zoneresolver import ZoneResolver
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import io
 import json
 import re
 import tracemalloc
