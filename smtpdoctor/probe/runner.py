@@ -237,8 +237,6 @@ class Probe:
             if exc.kind == "refused":
                 self.fail(StepName.CONNECT, started, "net.refused", exc.detail)
             if exc.kind == "timeout":
-                if not timer.finished.is_set() or not threads:
-                    pass
                 for thread in threads:
                     thread.join(max(0.0, remaining(deadline)) + 0.2)
                 working = sorted(p for p, ok in outcomes.items() if ok)
@@ -249,7 +247,7 @@ class Probe:
                               f"port {self.s.port} timed out; port {best} answers",
                               working_port=str(best), working_secure=str(mode.secure).lower())
                 self.fail(StepName.CONNECT, started, "net.timeout", exc.detail)
-            self.fail(StepName.CONNECT, started, "net.timeout" if exc.kind != "refused" else "net.refused", exc.detail)
+            self.fail(StepName.CONNECT, started, "net.timeout", exc.detail)  # unreachable: no route answered
         timer.cancel()
         peer = sock.getpeername()
         self.channel = SmtpChannel(sock, self.transcript)
@@ -289,9 +287,8 @@ class Probe:
         try:
             return self.channel.read_reply(min(deadline, time.monotonic() + patience))
         except ProbeError as exc:
-            if exc.kind != "timeout" or self.channel.buffer:
-                if exc.kind != "timeout":
-                    raise
+            if exc.kind != "timeout":
+                raise
         verdict: dict[str, str] = {}
         thread = threading.Thread(target=self._speaks_tls, args=(deadline, verdict), daemon=True)
         thread.start()
