@@ -74,7 +74,7 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     scanner = LogScanner(Matcher(catalog), hints)
     result = ExplainResult(engine=scanner.prefilter.engine)
     groups: dict[tuple[str, str | None], LogDiagnosis] = {}  # per code and provider: the fix differs
-    errors: list[LogMatch] = []
+    streak: dict[str, LogMatch] = {}  # "start" and "last" of the latest run of one error code
     last_ok: list[LogMatch] = []
 
     def on_match(m: LogMatch) -> None:
@@ -91,7 +91,9 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
             result.matches.append(LogMatchRef(file=m.file, line=m.line, code=m.code, provider=m.provider))
         severity = catalog.severity_of(Finding(code=m.code))
         if severity is Severity.ERROR:
-            errors.append(m) if len(errors) < 100_000 else None
+            if "last" not in streak or streak["last"].code != m.code:
+                streak["start"] = m
+            streak["last"] = m
             last_ok.clear()
         elif severity is Severity.OK:
             last_ok[:] = [m]
@@ -110,13 +112,8 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
         result.files.append(FileStat(name=name, lines=lines))
 
     result.diagnoses = sorted(groups.values(), key=lambda d: (catalog.severity_of(d.as_finding()).rank, not d.certain, -d.count))
-    if errors:
-        last = errors[-1]
-        start = last
-        for m in reversed(errors):
-            if m.code != last.code:
-                break
-            start = m
+    if streak:
+        last, start = streak["last"], streak["start"]
         result.last_failure = LastFailure(
             code=last.code, at=Location(file=last.file, line=last.line), started=Location(file=start.file, line=start.line),
             recovered=Location(file=last_ok[0].file, line=last_ok[0].line) if last_ok else None)
