@@ -6,6 +6,7 @@ inside commands so `smtpdoctor --version` and `--help` stay fast.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from pathlib import Path
@@ -69,8 +70,6 @@ class _PlainOut:
     """Collects plain output and writes it without the trailing spaces Rich pads lines with."""
 
     def __init__(self, stream) -> None:
-        import io
-
         self.buffer = io.StringIO()
         self.stream = stream
 
@@ -86,7 +85,7 @@ class _PlainOut:
             return
         done, _, rest = data.rpartition("\n")
         self.stream.write("\n".join(line.rstrip() for line in done.split("\n")) + "\n")
-        self.buffer = __import__("io").StringIO(rest)
+        self.buffer = io.StringIO(rest)
         self.buffer.seek(0, 2)
 
 

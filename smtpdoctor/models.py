@@ -105,10 +105,6 @@ class CheckResult(BaseModel):
 
         return Naming(**self.naming) if self.naming else None
 
-    def worst(self, severity_of) -> Severity | None:
-        sev = [severity_of(f) for f in self.findings]
-        return min(sev, key=lambda s: s.rank) if sev else None
-
     def exit_code(self, severity_of, strict: bool = False) -> ExitCode:
         bad = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
         return ExitCode.PROBLEMS if any(severity_of(f) in bad for f in self.findings) else ExitCode.OK

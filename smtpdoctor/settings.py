@@ -16,8 +16,6 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from smtpdoctor.errors import InputError
 from smtpdoctor.models import ValueSource
 
-FIELDS = ("host", "port", "secure", "user", "password", "sender", "sender_name")
-
 # The names apps use for each field, in the order we prefer them.
 ENV_NAMES: dict[str, tuple[str, ...]] = {
     "host": ("SMTP_HOST",),

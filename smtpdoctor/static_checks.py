@@ -211,6 +211,12 @@ def _other_port(preset: ProviderPreset | None, secure: bool) -> int:
     return 465 if secure else 587
 
 
+def typo_of(host: str, providers: ProviderCatalog) -> str | None:
+    """The known submission host this one is one or two keystrokes away from (smtp.gmial.com)."""
+    best = min(providers.all_hosts(), key=lambda h: _osa_distance(host, h), default=host)
+    return best if 0 < _osa_distance(host, best) <= 2 else None
+
+
 def suggest_host(raw: str, providers: ProviderCatalog) -> str:
     """The host the user most likely meant: cleaned of URL parts, with an obvious typo corrected."""
     host = clean_host(raw)
@@ -218,8 +224,7 @@ def suggest_host(raw: str, providers: ProviderCatalog) -> str:
         return host
     if (by_domain := providers.by_domain(host)) is not None:
         return by_domain.example_host()
-    best = min(providers.all_hosts(), key=lambda h: _osa_distance(host, h), default=host)
-    return best if 0 < _osa_distance(host, best) <= 2 else host
+    return typo_of(host, providers) or host
 
 
 def check_host(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None,
@@ -286,9 +291,7 @@ def check_host(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPrese
                          "detail": f"{host} is a server for reading mail ({prefix.rstrip('.').upper()}), not for sending.",
                          "detail@ru": f"{host} — сервер для чтения почты ({prefix.rstrip('.').upper()}), а не для отправки."})
                 return
-        best = min(providers.all_hosts(), key=lambda h: _osa_distance(host, h), default=host)
-        distance = _osa_distance(host, best)
-        if 0 < distance <= 2:
+        if best := typo_of(host, providers):
             yield _f("config.unknown_host", inp, "host", params={**params, "suggested": best,
                      "detail": f"It looks like a typo of {best}.", "detail@ru": f"Похоже на опечатку в {best}."})
         return
@@ -434,8 +437,3 @@ def run_static_checks_by_name(inp: SettingsInput, settings: SmtpSettings, preset
             _f("config.recipient_invalid", source=ValueSource(kind="option", name="--send-to"), params={"shown": shown(send_to)})]
     return checks
 
-
-def run_static_checks(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None,
-                      providers: ProviderCatalog, env: Mapping[str, str], send_to: str | None = None) -> list[Finding]:
-    by_name = run_static_checks_by_name(inp, settings, preset, providers, env, send_to)
-    return [f for found in by_name.values() for f in found]

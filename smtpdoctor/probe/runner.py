@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from smtpdoctor.catalog import load_catalog
@@ -57,13 +58,10 @@ class _Stop(Exception):
     """Ends the probe after a blocking failure has been recorded."""
 
 
+@cache
 def _matcher() -> Matcher:
-    global _MATCHER
-    try:
-        return _MATCHER
-    except NameError:
-        _MATCHER = Matcher(load_catalog())
-        return _MATCHER
+    """Built on the first reply that needs reading: a healthy check never pays for it."""
+    return Matcher(load_catalog())
 
 
 def _address_families(host: str, port: int, deadline: float) -> list[tuple]:
@@ -423,7 +421,7 @@ class Probe:
                 pass
         return "smtpdoctor.invalid"
 
-    def ehlo(self, again: bool = False) -> None:
+    def ehlo(self) -> None:
         started = time.perf_counter()
         assert self.channel is not None
         deadline = self.deadline()
@@ -465,7 +463,7 @@ class Probe:
             return
         self._handshake(started, deadline, implicit=False)
         # RFC 3207 §4.2: forget what was learnt before TLS and ask again.
-        self.ehlo(again=True)
+        self.ehlo()
 
     # -- AUTH -------------------------------------------------------------------------------------
 
