@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from smtpdoctor.catalog import load_catalog
@@ -100,14 +100,8 @@ def run_check(
     if not options.offline and settings.host and not injected_fields(findings) and recipient_ok:
         from smtpdoctor.probe.runner import ProbePolicy, run_probe
 
-        policy = ProbePolicy(
-            timeout=options.timeout,
-            allow_plaintext_auth=options.allow_plaintext_auth,
-            insecure=options.insecure,
-            ca_file=options.ca_file,
-            send_to=options.send_to,
-            ehlo_name=options.ehlo_name,
-        )
+        # CheckOptions is a superset of the probe's policy: pass the shared fields, by name.
+        policy = ProbePolicy(**{f.name: getattr(options, f.name) for f in fields(ProbePolicy)})
         run = run_probe(settings, preset, policy, on_step=on_step)
         steps = run.steps
         transcript = run.transcript
