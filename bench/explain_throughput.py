@@ -14,9 +14,9 @@ from pathlib import Path
 
 from common import smtpdoctor_cmd
 
-from smtpdoctor.catalog import load_catalog
-from smtpdoctor.logscan import FALLBACK_NEEDLES
-from smtpdoctor.matcher import Matcher
+from smtpdoctor.knowledge.catalog import load_catalog
+from smtpdoctor.logs.scan import FALLBACK_NEEDLES
+from smtpdoctor.knowledge.matcher import Matcher
 
 
 def ere_escape(literal: str) -> str:

@@ -7,8 +7,8 @@ import time
 import tracemalloc
 
 from smtpdoctor.app import CheckOptions, run_check
-from smtpdoctor.providers import default_providers_path, load_providers
-from smtpdoctor.settings import load_settings_input
+from smtpdoctor.knowledge.providers import default_providers_path, load_providers
+from smtpdoctor.settings.model import load_settings_input
 from smtpdoctor.testing import hostile
 from smtpdoctor.testing.hostile import HostileServer
 from smtpdoctor.testing.server import Pki

@@ -1,12 +1,12 @@
 """Regenerate docs/codes.md from the catalog: `python docs/gen_codes.py > docs/codes.md`."""
 
-from smtpdoctor.catalog import load_catalog
+from smtpdoctor.knowledge.catalog import load_catalog
 
 CONTRACT_EXTRAS = {"config.port_unsupported", "config.tls_verification_disabled", "net.protocol_error", "smtp.connection_failed", "smtp.reply_error"}
 
 catalog = load_catalog()
 print("# Finding codes\n")
-print("Generated from `smtpdoctor/diagnoses.toml` by `docs/gen_codes.py`. Codes are stable: never renamed or removed.")
+print("Generated from `smtpdoctor/knowledge/diagnoses.toml` by `docs/gen_codes.py`. Codes are stable: never renamed or removed.")
 print("Codes marked * are smtpdoctor's additions to the shared contract.\n")
 print("| code | severity | English | Русский |")
 print("|---|---|---|---|")

@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from smtpdoctor.catalog import load_catalog
+from smtpdoctor.knowledge.catalog import load_catalog
 from smtpdoctor.errors import UsageError
-from smtpdoctor.i18n import Lang, tr
-from smtpdoctor.models import CheckResult, Finding, SettingView, StepResult
-from smtpdoctor.providers import ProviderCatalog, ProviderPreset
-from smtpdoctor.settings import SettingsInput, SmtpSettings, clean
+from smtpdoctor.render.i18n import Lang, tr
+from smtpdoctor.report import CheckResult, Finding, SettingView, StepResult
+from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
+from smtpdoctor.settings.model import SettingsInput, SmtpSettings, clean
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def choose_preset(inp: SettingsInput, providers: ProviderCatalog, forced: str | 
         if preset is None:
             raise UsageError("error.unknown_provider", name=forced, known=", ".join(sorted(providers.presets)))
         return preset
-    from smtpdoctor.settings import clean_host, clean_text
+    from smtpdoctor.settings.model import clean_host, clean_text
 
     host = clean_host(inp.host.value) if inp.host and inp.host.value.strip() else None
     user = clean_text(inp.user.value) if inp.user else None
@@ -76,7 +76,7 @@ def run_check(
     """settings -> static checks -> probe steps -> findings, as one typed CheckResult.
 
     `source` (sources.SourceRead) carries a framework format's own findings and names."""
-    from smtpdoctor.static_checks import injected_fields, run_static_checks_by_name
+    from smtpdoctor.checks.static import injected_fields, run_static_checks_by_name
 
     started = time.perf_counter()
     preset = choose_preset(inp, providers, options.provider)
@@ -127,7 +127,7 @@ def run_check(
 
 
 def run_dns(address: str, relay: ProviderPreset | None, providers: ProviderCatalog, options: CheckOptions):
-    from smtpdoctor.dns_checks import DnsClient, check_sender_domain
+    from smtpdoctor.checks.dns import DnsClient, check_sender_domain
 
     client = DnsClient(list(options.nameservers) or None, options.dns_timeout)
     return check_sender_domain(address, relay, providers, client, list(options.dkim_selectors))

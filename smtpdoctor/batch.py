@@ -20,12 +20,12 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from smtpdoctor.app import CheckOptions, run_check
-from smtpdoctor.catalog import Catalog
+from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.errors import InputError, SmtpdoctorError
-from smtpdoctor.i18n import Lang
-from smtpdoctor.models import Finding, ValueSource
-from smtpdoctor.providers import ProviderCatalog
-from smtpdoctor.settings import RawValue, SettingsInput
+from smtpdoctor.render.i18n import Lang
+from smtpdoctor.report import Finding, ValueSource
+from smtpdoctor.knowledge.providers import ProviderCatalog
+from smtpdoctor.settings.model import RawValue, SettingsInput
 
 FIELDS = {
     "host": ("host", "SMTP_HOST"),

@@ -51,7 +51,7 @@ def root(
 
 def _lang(explicit: str | None):
     from smtpdoctor.errors import UsageError
-    from smtpdoctor.i18n import detect_lang
+    from smtpdoctor.render.i18n import detect_lang
 
     if explicit and explicit.lower() not in ("en", "ru"):
         raise UsageError("error.bad_option", option="--lang", reason="use en or ru")
@@ -106,7 +106,7 @@ def _console(stderr: bool = False, file=None):
 
 
 def _providers(path: Path | None):
-    from smtpdoctor.providers import load_providers, resolve_providers_path
+    from smtpdoctor.knowledge.providers import load_providers, resolve_providers_path
 
     return load_providers(resolve_providers_path(str(path) if path else None, os.environ))
 
@@ -144,10 +144,10 @@ def check(
 ) -> int:
     """Check SMTP settings (env vars, .env, options) and probe the server step by step."""
     from smtpdoctor.app import CheckOptions, run_check
-    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.errors import UsageError
-    from smtpdoctor.i18n import tr
-    from smtpdoctor.sources import read_source
+    from smtpdoctor.render.i18n import tr
+    from smtpdoctor.settings.frameworks import read_source
 
     chosen_lang = _lang(lang)
     fmt = _format(output_format, ("text", "json", "github", "junit"))
@@ -246,7 +246,7 @@ def _run_live(console, lang, live: bool, run):
     """On a terminal, show each probe step as it finishes under a spinner; `run(on_step)` does the work."""
     if not live:
         return run(None)
-    from smtpdoctor.i18n import tr
+    from smtpdoctor.render.i18n import tr
     from smtpdoctor.render.text import step_line
 
     console.print(f"[bold]{tr('heading.steps', lang)}:[/bold]")
@@ -262,7 +262,7 @@ def _check_dns_options(nameservers: list[str] | None, timeout: float) -> None:
     if not 0 < timeout <= 60:
         raise UsageError("error.bad_option", option="--dns-timeout", reason="seconds between 0 and 60")
     for value in nameservers or ():
-        from smtpdoctor.dns_checks import parse_nameserver
+        from smtpdoctor.checks.dns import parse_nameserver
 
         try:
             host, port = parse_nameserver(value)
@@ -295,7 +295,7 @@ def batch(
 
     from smtpdoctor.app import CheckOptions
     from smtpdoctor.batch import run_batch
-    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.errors import UsageError
 
     chosen_lang = _lang(lang)
@@ -354,7 +354,7 @@ def _render_batch_summary(summary, fmt: str, lang) -> None:
         return
     from rich.table import Table
 
-    from smtpdoctor.i18n import tr
+    from smtpdoctor.render.i18n import tr
 
     console = _console(stderr=True)
     console.print(tr("batch.summary", lang, total=summary.total, ok=summary.ok, failed=summary.failed,
@@ -381,10 +381,10 @@ def lint(
 ) -> int:
     """Offline check of settings files, one by one (for pre-commit hooks): only the file, not the environment."""
     from smtpdoctor.app import CheckOptions, run_check
-    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.render.text import render_check
-    from smtpdoctor.sources import MARKERS, read_source
-    from smtpdoctor.settings import read_env_file
+    from smtpdoctor.settings.frameworks import MARKERS, read_source
+    from smtpdoctor.settings.model import read_env_file
 
     chosen_lang = _lang(lang)
     providers = _providers(providers_file)
@@ -423,7 +423,7 @@ def dns_cmd(
 ) -> int:
     """Check a sender domain alone: MX, SPF (with the 10-lookup limit), DKIM, DMARC, and the route via a relay."""
     from smtpdoctor.app import CheckOptions, run_dns_only
-    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.errors import UsageError
 
     chosen_lang = _lang(lang)
@@ -495,9 +495,9 @@ def explain(
     providers_file: ProvidersOpt = None,
 ) -> int:
     """Explain SMTP failures in application logs (nodemailer, smtplib, PHPMailer, Laravel, Supabase, JavaMail...)."""
-    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.errors import UsageError
-    from smtpdoctor.explain import run_explain
+    from smtpdoctor.logs.explain import run_explain
 
     chosen_lang = _lang(lang)
     fmt = _format(output_format)
@@ -533,10 +533,10 @@ def demo(
     lang: LangOpt = None,
 ) -> int:
     """Run the full check against an embedded SMTP server (no account needed), healthy or faulty."""
-    from smtpdoctor.catalog import load_catalog
+    from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.demo import SCENARIOS, run_scenario
     from smtpdoctor.errors import UsageError
-    from smtpdoctor.i18n import Lang, tr
+    from smtpdoctor.render.i18n import Lang, tr
 
     chosen_lang = _lang(lang)
     fmt = _format(output_format)
@@ -620,7 +620,7 @@ def _fatal(message_id: str, args: list[str], **params) -> None:
 
 
 def _fatal_text(exc, args: list[str]) -> None:
-    from smtpdoctor.i18n import Lang, detect_lang, tr
+    from smtpdoctor.render.i18n import Lang, detect_lang, tr
 
     peek = _peek_lang(args)
     lang = detect_lang(peek if peek in ("en", "ru") else None, os.environ)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smtpdoctor.app import CheckOptions, run_check
-from smtpdoctor.i18n import Lang
-from smtpdoctor.models import CheckResult
-from smtpdoctor.providers import PortSpec, ProviderCatalog, ProviderPreset, TlsMode, default_providers_path, load_providers
-from smtpdoctor.settings import load_settings_input
+from smtpdoctor.render.i18n import Lang
+from smtpdoctor.report import CheckResult
+from smtpdoctor.knowledge.providers import PortSpec, ProviderCatalog, ProviderPreset, TlsMode, default_providers_path, load_providers
+from smtpdoctor.settings.model import load_settings_input
 from smtpdoctor.testing.server import (
     DEMO_PASSWORD,
     DEMO_USER,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from smtpdoctor.exitcodes import ExitCode
-from smtpdoctor.i18n import Lang, tr
+from smtpdoctor.render.i18n import Lang, tr
 
 
 class SmtpdoctorError(Exception):

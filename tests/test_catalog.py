@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from smtpdoctor.catalog import load_catalog
-from smtpdoctor.needles import needles_for
-from smtpdoctor.i18n import Lang, message_ids, tr
-from smtpdoctor.providers import default_providers_path, load_providers
+from smtpdoctor.knowledge.catalog import load_catalog
+from smtpdoctor.logs.needles import needles_for
+from smtpdoctor.render.i18n import Lang, message_ids, tr
+from smtpdoctor.knowledge.providers import default_providers_path, load_providers
 
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "reference" / "diagnosis-codes.md"
 CATALOG = load_catalog()

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smtpdoctor.catalog import load_catalog
-from smtpdoctor.explain import run_explain
-from smtpdoctor.logscan import mask_secrets
-from smtpdoctor.matcher import Matcher
-from smtpdoctor.needles import needles_for
+from smtpdoctor.knowledge.catalog import load_catalog
+from smtpdoctor.logs.explain import run_explain
+from smtpdoctor.logs.scan import mask_secrets
+from smtpdoctor.knowledge.matcher import Matcher
+from smtpdoctor.logs.needles import needles_for
 
 LOGS = Path(__file__).parent / "logs"
 GOLDEN = Path(__file__).parent / "golden"

@@ -9,8 +9,8 @@ import tracemalloc
 import pytest
 
 from smtpdoctor.app import CheckOptions, run_check
-from smtpdoctor.providers import default_providers_path, load_providers
-from smtpdoctor.settings import load_settings_input
+from smtpdoctor.knowledge.providers import default_providers_path, load_providers
+from smtpdoctor.settings.model import load_settings_input
 from smtpdoctor.testing import hostile
 from smtpdoctor.testing.hostile import HostileServer
 from smtpdoctor.testing.server import DEMO_PASSWORD, DEMO_USER, ServerSpec, SMTP

@@ -23,7 +23,7 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_contains_data_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("smtpdoctor/providers.toml", "smtpdoctor/diagnoses.toml", "smtpdoctor/messages.toml"):
+    for required in ("smtpdoctor/knowledge/providers.toml", "smtpdoctor/knowledge/diagnoses.toml", "smtpdoctor/knowledge/messages.toml"):
         assert required in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "smtpdoctor = smtpdoctor.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from smtpdoctor.errors import InputError
-from smtpdoctor.providers import TlsMode, default_providers_path, load_providers
+from smtpdoctor.knowledge.providers import TlsMode, default_providers_path, load_providers
 
 CATALOG = load_providers(default_providers_path())
 REQUIRED = {"gmail", "outlook", "microsoft365", "yahoo", "mailru", "sendgrid", "smtp2go", "resend", "mailgun",

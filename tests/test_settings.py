@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from smtpdoctor.settings import clean, load_settings_input, parse_bool
+from smtpdoctor.settings.model import clean, load_settings_input, parse_bool
 
 
 def _doc(run_cli, args, env=None, stdin=None):

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from smtpdoctor.catalog import load_catalog
-from smtpdoctor.matcher import Matcher, status_fallback
-from smtpdoctor.models import Finding, StepName, StepResult, StepStatus
+from smtpdoctor.knowledge.catalog import load_catalog
+from smtpdoctor.knowledge.matcher import Matcher, status_fallback
+from smtpdoctor.report import Finding, StepName, StepResult, StepStatus
 from smtpdoctor.probe.tls import (
     cert_code,
     client_context,
@@ -30,8 +30,8 @@ from smtpdoctor.probe.tls import (
     unverified_context,
 )
 from smtpdoctor.probe.transport import ProbeError, Reply, SmtpChannel, Transcript, connect, remaining
-from smtpdoctor.providers import ProviderPreset, TlsMode
-from smtpdoctor.settings import SmtpSettings
+from smtpdoctor.knowledge.providers import ProviderPreset, TlsMode
+from smtpdoctor.settings.model import SmtpSettings
 
 STANDARD_PORTS = {587: TlsMode.STARTTLS, 465: TlsMode.TLS, 2525: TlsMode.STARTTLS, 25: TlsMode.STARTTLS}
 PLAIN_GREETING_PATIENCE = 2.0  # seconds of silence before we also try TLS on the same port

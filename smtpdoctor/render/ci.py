@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from smtpdoctor.catalog import Catalog
-from smtpdoctor.i18n import Lang, tr
-from smtpdoctor.models import CheckResult, Finding, Severity, StepStatus
+from smtpdoctor.knowledge.catalog import Catalog
+from smtpdoctor.render.i18n import Lang, tr
+from smtpdoctor.report import CheckResult, Finding, Severity, StepStatus
 
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.OK: "notice"}
 
@@ -105,7 +105,7 @@ def junit_xml(result: CheckResult, catalog: Catalog, lang: Lang, strict: bool = 
                 if id(f) not in used:
                     found.append(f)
                     used.add(id(f))
-        case("smtpdoctor.settings", name, found)
+        case("smtpdoctor.settings.model", name, found)
     for step in result.steps:
         found = [f for f in result.findings if f.step == step.name and id(f) not in used]
         used.update(id(f) for f in found)

@@ -7,9 +7,9 @@ from rich.markup import escape
 from rich.padding import Padding
 from rich.text import Text
 
-from smtpdoctor.catalog import Catalog
-from smtpdoctor.explain import ExplainResult
-from smtpdoctor.i18n import Lang, count_lines, tr
+from smtpdoctor.knowledge.catalog import Catalog
+from smtpdoctor.logs.explain import ExplainResult
+from smtpdoctor.render.i18n import Lang, count_lines, tr
 from smtpdoctor.render.text import MARK, STYLE
 
 

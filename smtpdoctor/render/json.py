@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from smtpdoctor import __version__
-from smtpdoctor.catalog import Catalog
-from smtpdoctor.i18n import Lang
-from smtpdoctor.models import CheckResult, Finding, ValueSource
-from smtpdoctor.settings import source_label
+from smtpdoctor.knowledge.catalog import Catalog
+from smtpdoctor.render.i18n import Lang
+from smtpdoctor.report import CheckResult, Finding, ValueSource
+from smtpdoctor.settings.model import source_label
 
 SCHEMA = 1
 

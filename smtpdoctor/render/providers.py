@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from smtpdoctor.i18n import Lang, tr
-from smtpdoctor.providers import ProviderCatalog, ProviderPreset
+from smtpdoctor.render.i18n import Lang, tr
+from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
 
 
 def ports_text(preset: ProviderPreset) -> str:

@@ -8,10 +8,10 @@ from rich.padding import Padding
 from rich.text import Text
 from rich.table import Table
 
-from smtpdoctor.catalog import Catalog
-from smtpdoctor.i18n import Lang, localise_detail, tr
-from smtpdoctor.models import CheckResult, Finding, Severity, StepResult, StepStatus
-from smtpdoctor.settings import source_label
+from smtpdoctor.knowledge.catalog import Catalog
+from smtpdoctor.render.i18n import Lang, localise_detail, tr
+from smtpdoctor.report import CheckResult, Finding, Severity, StepResult, StepStatus
+from smtpdoctor.settings.model import source_label
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.OK: "green"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i", Severity.OK: "✓"}

@@ -33,9 +33,9 @@ def detect_lang(explicit: str | None, env: Mapping[str, str]) -> Lang:
 
 @cache
 def _messages() -> dict[str, dict[str, str]]:
-    from smtpdoctor.tomlcache import loads_cached
+    from smtpdoctor.knowledge.tomlcache import loads_cached
 
-    raw = loads_cached((files("smtpdoctor") / "messages.toml").read_text(encoding="utf-8"), "messages")
+    raw = loads_cached((files("smtpdoctor.knowledge") / "messages.toml").read_text(encoding="utf-8"), "messages")
     flat: dict[str, dict[str, str]] = {}
 
     raw.pop("details_ru", None)
@@ -53,9 +53,9 @@ def _messages() -> dict[str, dict[str, str]]:
 
 @cache
 def _details_ru() -> list[tuple[str, str]]:
-    from smtpdoctor.tomlcache import loads_cached
+    from smtpdoctor.knowledge.tomlcache import loads_cached
 
-    raw = loads_cached((files("smtpdoctor") / "messages.toml").read_text(encoding="utf-8"), "messages")
+    raw = loads_cached((files("smtpdoctor.knowledge") / "messages.toml").read_text(encoding="utf-8"), "messages")
     return sorted(raw.get("details_ru", {}).items(), key=lambda item: -len(item[0]))
 
 

@@ -11,9 +11,9 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 
-from smtpdoctor.models import Finding, Severity, ValueSource
-from smtpdoctor.providers import ProviderCatalog, ProviderPreset, TlsMode, looks_like_hostname
-from smtpdoctor.settings import ENV_NAMES, QUOTES, SettingsInput, SmtpSettings, clean_host, clean_text, parse_bool, parse_port
+from smtpdoctor.report import Finding, Severity, ValueSource
+from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset, TlsMode, looks_like_hostname
+from smtpdoctor.settings.model import ENV_NAMES, QUOTES, SettingsInput, SmtpSettings, clean_host, clean_text, parse_bool, parse_port
 
 MAILBOX_PORTS = {143: "IMAP", 993: "IMAP", 110: "POP3", 995: "POP3"}
 STANDARD_MODES = {465: TlsMode.TLS, 2465: TlsMode.TLS, 8465: TlsMode.TLS, 587: TlsMode.STARTTLS,
@@ -45,7 +45,7 @@ def password_shape(password: str) -> dict[str, str]:
     if re.search(r"[^A-Za-z0-9]", password):
         classes_en.append("other characters"); classes_ru.append("другие символы")
     n = len(password)
-    from smtpdoctor.i18n import plural_ru
+    from smtpdoctor.render.i18n import plural_ru
 
     return {
         "shape": f"{n} characters ({', '.join(classes_en) or 'empty'})",

@@ -101,7 +101,7 @@ class CheckResult(BaseModel):
     elapsed_ms: float = 0.0
 
     def naming_obj(self):
-        from smtpdoctor.sources import Naming
+        from smtpdoctor.settings.frameworks import Naming
 
         return Naming(**self.naming) if self.naming else None
 

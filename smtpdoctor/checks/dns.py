@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from smtpdoctor.models import Finding, Severity
-from smtpdoctor.providers import ProviderCatalog, ProviderPreset
+from smtpdoctor.report import Finding, Severity
+from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
 
 SPF_LOOKUP_LIMIT = 10  # RFC 7208 §4.6.4
 # RFC 6761/2606 names that never resolve on the Internet: no lookup is made for them.
@@ -373,7 +373,7 @@ def check_sender_domain(address_or_domain: str, relay: ProviderPreset | None, pr
 
     # The verdict on the route
     if relay is not None and not relay_is_owner and freemail and dmarc is None:
-        from smtpdoctor.static_checks import KNOWN_DMARC
+        from smtpdoctor.checks.static import KNOWN_DMARC
 
         known = KNOWN_DMARC.get(domain)  # the lookup failed: fall back to what these domains are known to publish
         findings.append(_finding("sender.dmarc_rejected", severity=Severity.ERROR if known else Severity.WARNING,

@@ -8,8 +8,8 @@ from importlib.resources import files
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from smtpdoctor.i18n import Lang
-from smtpdoctor.models import Finding, Severity
+from smtpdoctor.render.i18n import Lang
+from smtpdoctor.report import Finding, Severity
 
 
 class Text(BaseModel):
@@ -102,7 +102,7 @@ class Catalog:
     @staticmethod
     def params(finding: Finding, lang: Lang) -> dict[str, str]:
         """Parameters in the reader's language: `name@ru` overrides `name`; {var} names the source."""
-        from smtpdoctor.settings import source_label
+        from smtpdoctor.settings.model import source_label
 
         out = {k: v for k, v in finding.params.items() if "@" not in k}
         suffix = f"@{lang.value}"
@@ -162,7 +162,7 @@ def _tidy(text: str) -> str:
 
 
 def load_catalog_text(text: str) -> Catalog:
-    from smtpdoctor.tomlcache import loads_cached
+    from smtpdoctor.knowledge.tomlcache import loads_cached
 
     raw = loads_cached(text, "diagnoses")
     return Catalog([Diagnosis(**item) for item in raw.get("diagnosis", [])])
@@ -170,4 +170,4 @@ def load_catalog_text(text: str) -> Catalog:
 
 @cache
 def load_catalog() -> Catalog:
-    return load_catalog_text((files("smtpdoctor") / "diagnoses.toml").read_text(encoding="utf-8"))
+    return load_catalog_text((files("smtpdoctor.knowledge") / "diagnoses.toml").read_text(encoding="utf-8"))

@@ -167,13 +167,10 @@ def looks_like_hostname(value: str) -> bool:
 
 
 def default_providers_path():
-    """providers.toml inside the installed package (the wheel force-includes it), else the repo root."""
+    """providers.toml shipped inside the package, next to the other knowledge files."""
     from importlib.resources import files
 
-    packaged = files("smtpdoctor") / "providers.toml"
-    if packaged.is_file():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "providers.toml"  # editable/source checkout
+    return files("smtpdoctor.knowledge") / "providers.toml"
 
 
 def resolve_providers_path(option: str | None, env: Mapping[str, str]):
@@ -203,7 +200,7 @@ def load_providers(path) -> ProviderCatalog:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("error.providers_unreadable", file=path, reason=exc.__class__.__name__) from exc
-    from smtpdoctor.tomlcache import loads_cached
+    from smtpdoctor.knowledge.tomlcache import loads_cached
 
     try:
         raw = loads_cached(text, "providers")

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from smtpdoctor.errors import InputError
-from smtpdoctor.models import ValueSource
+from smtpdoctor.report import ValueSource
 
 # The names apps use for each field, in the order we prefer them.
 ENV_NAMES: dict[str, tuple[str, ...]] = {

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pydantic import SecretStr
 
 from smtpdoctor.errors import InputError, UsageError
-from smtpdoctor.models import Finding, ValueSource
-from smtpdoctor.settings import RawValue, SettingsInput, load_settings_input, parse_bool, read_env_file
+from smtpdoctor.report import Finding, ValueSource
+from smtpdoctor.settings.model import RawValue, SettingsInput, load_settings_input, parse_bool, read_env_file
 
 
 class SourceFormat(StrEnum):

@@ -7,12 +7,12 @@ from typing import BinaryIO
 
 from pydantic import BaseModel, Field
 
-from smtpdoctor.catalog import Catalog
+from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.errors import InputError
 from smtpdoctor.exitcodes import ExitCode
-from smtpdoctor.logscan import LogMatch, LogScanner, open_log
-from smtpdoctor.matcher import Matcher
-from smtpdoctor.models import Finding, Severity
+from smtpdoctor.logs.scan import LogMatch, LogScanner, open_log
+from smtpdoctor.knowledge.matcher import Matcher
+from smtpdoctor.report import Finding, Severity
 
 
 class Location(BaseModel):

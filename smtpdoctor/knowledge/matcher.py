@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from smtpdoctor.catalog import Catalog
+from smtpdoctor.knowledge.catalog import Catalog
 
 # RFC 3463 enhanced status codes smtpdoctor can read with reasonable confidence when no pattern matched.
 ENHANCED = {
@@ -71,7 +71,7 @@ class Matcher:
     """Patterns ordered by priority (provider-specific first, broad fallbacks last)."""
 
     def __init__(self, catalog: Catalog) -> None:
-        from smtpdoctor.needles import needles_for
+        from smtpdoctor.logs.needles import needles_for
 
         compiled: list[_Compiled] = []
         for entry in catalog.entries.values():

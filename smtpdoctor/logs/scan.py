@@ -2,7 +2,7 @@
 
 Reading: fixed-size byte chunks (gzip transparently), so a 5 GB log never sits in memory and a
 line of any length costs at most MAX_RECORD bytes. Finding: every catalog regex yields literal
-needles (smtpdoctor.needles); one multi-pattern scan (Aho-Corasick) over the lower-cased chunk
+needles (smtpdoctor.logs.needles); one multi-pattern scan (Aho-Corasick) over the lower-cased chunk
 finds the few candidate lines, and only those are decoded (UTF-8, else cp1251) and matched with
 the same Matcher `check` uses for server replies.
 """
@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from smtpdoctor.matcher import Match, Matcher
-from smtpdoctor.needles import byte_forms
+from smtpdoctor.knowledge.matcher import Match, Matcher
+from smtpdoctor.logs.needles import byte_forms
 
 CHUNK = 1 << 22  # 4 MiB
 MAX_RECORD = 16 * 1024  # bytes of one record (a line plus its continuation lines) that are matched

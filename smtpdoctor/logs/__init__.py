@@ -1,0 +1,1 @@
+"""Log reading: the streaming scan, the needles prefilter and the explain use case."""

@@ -1,0 +1,1 @@
+"""Settings as the app gets them: the model, .env/env reading, and framework formats."""
