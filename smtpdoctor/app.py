@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from smtpdoctor.knowledge.catalog import load_catalog
+from smtpdoctor.diagnose import diagnose, merge
 from smtpdoctor.errors import UsageError
-from smtpdoctor.render.i18n import Lang, tr
-from smtpdoctor.report import CheckResult, Finding, SettingView, StepResult
+from smtpdoctor.knowledge.catalog import load_catalog
+from smtpdoctor.report import Finding, Report, SettingView, StepResult, phrase
 from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
 from smtpdoctor.settings.model import SettingsInput, SmtpSettings, clean
 
@@ -45,22 +45,26 @@ def choose_preset(inp: SettingsInput, providers: ProviderCatalog, forced: str | 
     return providers.recognise(host, user, sender)
 
 
-def settings_view(inp: SettingsInput, settings: SmtpSettings, lang: Lang, naming=None) -> dict[str, SettingView]:
-    """What the user sees of the effective settings: the password only as a length."""
-    view: dict[str, SettingView] = {}
-    view["host"] = SettingView(value=settings.host, source=inp.host.source if inp.host else None)
-    view["port"] = SettingView(value=str(settings.port), source=inp.port.source if inp.port else None)
-    mode = tr("field.mode_tls" if settings.secure else "field.mode_starttls", lang)
-    if naming is not None:
-        mode = naming.apply(mode)
-    view["secure"] = SettingView(value=mode, source=inp.secure.source if inp.secure else None)
-    view["user"] = SettingView(value=settings.user, source=inp.user.source if inp.user else None)
+def settings_view(inp: SettingsInput, settings: SmtpSettings) -> dict[str, SettingView]:
+    """What the user sees of the effective settings: language-neutral values; the password only as a length."""
+    def src(name: str):
+        given = getattr(inp, name)
+        return given.source if given else None
+
+    view: dict[str, SettingView] = {
+        "host": SettingView(value=settings.host, source=src("host")),
+        "port": SettingView(value=str(settings.port), source=src("port")),
+        "secure": SettingView(value="implicit" if settings.secure else "starttls", source=src("secure"),
+                              shown=phrase("field.mode_tls" if settings.secure else "field.mode_starttls")),
+        "user": SettingView(value=settings.user, source=src("user")),
+    }
     pw = settings.password
-    masked = tr("field.masked", lang, n=len(pw.get_secret_value())) if pw is not None else None
-    view["password"] = SettingView(value=masked, source=inp.password.source if inp.password else None)
-    view["sender"] = SettingView(value=settings.sender, source=inp.sender.source if inp.sender else None)
+    length = len(pw.get_secret_value()) if pw is not None else None
+    view["password"] = SettingView(value=None, source=src("password"), length=length,
+                                   shown=phrase("field.masked", n=length) if pw is not None else None)
+    view["sender"] = SettingView(value=settings.sender, source=src("sender"))
     if settings.sender_name:
-        view["sender_name"] = SettingView(value=settings.sender_name, source=inp.sender_name.source if inp.sender_name else None)
+        view["sender_name"] = SettingView(value=settings.sender_name, source=src("sender_name"))
     return view
 
 
@@ -69,11 +73,10 @@ def run_check(
     env: Mapping[str, str],
     providers: ProviderCatalog,
     options: CheckOptions,
-    lang: Lang = Lang.EN,
     on_step: Callable[[StepResult], None] | None = None,
     source=None,
-) -> CheckResult:
-    """settings -> static checks -> probe steps -> findings, as one typed CheckResult.
+) -> Report:
+    """settings -> static checks -> probe steps -> findings -> one Report.
 
     `source` (sources.SourceRead) carries a framework format's own findings and names."""
     from smtpdoctor.checks.static import injected_fields, run_static_checks_by_name
@@ -95,7 +98,7 @@ def run_check(
     sender = settings.sender or (settings.user if settings.user and "@" in settings.user else None)
     if not options.offline and options.check_dns and sender and not injected_fields(findings):
         dns_findings, dns_report = run_dns(sender, preset, providers, options)
-        findings = merge_findings(findings, dns_findings)
+        findings = merge(findings, dns_findings)
     recipient_ok = not any(f.code == "config.recipient_invalid" for f in findings)
     if not options.offline and settings.host and not injected_fields(findings) and recipient_ok:
         from smtpdoctor.probe.runner import ProbePolicy, run_probe
@@ -105,21 +108,19 @@ def run_check(
         run = run_probe(settings, preset, policy, on_step=on_step)
         steps = run.steps
         transcript = run.transcript
-        findings = merge_findings(findings, run.findings)
-    catalog = load_catalog()
-    findings.sort(key=lambda f: catalog.severity_of(f).rank)
-    return CheckResult(
+        findings = merge(findings, run.findings)
+    return diagnose(
+        findings, load_catalog(), "check",
         provider=preset.id if preset else None,
         provider_name=preset.name if preset else None,
-        settings=settings_view(inp, settings, lang, source.naming if source is not None else None),
-        steps=steps,
-        findings=findings,
-        transcript=transcript,
-        dns=dns_report.as_dict() if dns_report is not None else None,
+        settings=settings_view(inp, settings),
+        steps=tuple(steps),
+        transcript=tuple(transcript),
+        dns=dns_report,
         source_format=source.format.value if source is not None else None,
         source_detected=bool(source is not None and source.detected),
-        naming=source.naming.__dict__ if source is not None else None,
-        checks={name: [f.code for f in found] for name, found in by_check.items()},
+        naming=dict(source.naming.__dict__) if source is not None else None,
+        checks={name: tuple(f.code for f in found) for name, found in by_check.items()},
         offline=options.offline,
         insecure=options.insecure,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
@@ -133,23 +134,11 @@ def run_dns(address: str, relay: ProviderPreset | None, providers: ProviderCatal
     return check_sender_domain(address, relay, providers, client, list(options.dkim_selectors))
 
 
-def run_dns_only(address: str, relay: ProviderPreset | None, providers: ProviderCatalog, options: CheckOptions,
-                 lang: Lang = Lang.EN) -> CheckResult:
+def run_dns_only(address: str, relay: ProviderPreset | None, providers: ProviderCatalog,
+                 options: CheckOptions) -> Report:
     """`smtpdoctor dns`: the sender-domain checks alone."""
     started = time.perf_counter()
-    findings, report = run_dns(address, relay, providers, options)
-    catalog = load_catalog()
-    findings.sort(key=lambda f: catalog.severity_of(f).rank)
-    return CheckResult(provider=relay.id if relay else None, provider_name=relay.name if relay else None,
-                       settings={"sender": SettingView(value=address)}, findings=findings, dns=report.as_dict(),
-                       elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
-
-
-def merge_findings(static: list[Finding], probed: list[Finding]) -> list[Finding]:
-    """The probe confirms what static checks predicted: keep one finding per code, preferring the probe's."""
-    probed_codes = {f.code for f in probed}
-    # A server-confirmed wrong TLS mode supersedes the static port/mode mismatch.
-    if "tls.wrong_mode" in probed_codes:
-        probed_codes.add("config.secure_port_mismatch")
-    kept = [f for f in static if f.code not in probed_codes]
-    return kept + probed
+    findings, dns_report = run_dns(address, relay, providers, options)
+    return diagnose(findings, load_catalog(), "dns", provider=relay.id if relay else None,
+                    provider_name=relay.name if relay else None, settings={"sender": SettingView(value=address)},
+                    dns=dns_report, elapsed_ms=round((time.perf_counter() - started) * 1000, 1))

@@ -20,10 +20,10 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from smtpdoctor.app import CheckOptions, run_check
+from smtpdoctor.diagnose import diagnose
+from smtpdoctor.errors import InputError, SmtpdoctorError, os_reason
 from smtpdoctor.knowledge.catalog import Catalog
-from smtpdoctor.errors import InputError, SmtpdoctorError
-from smtpdoctor.render.i18n import Lang
-from smtpdoctor.report import Finding, ValueSource
+from smtpdoctor.report import Evidence, EvidenceKind, Finding, Phrase, Report, ValueSource, phrase
 from smtpdoctor.knowledge.providers import ProviderCatalog
 from smtpdoctor.settings.model import RawValue, SettingsInput
 
@@ -42,7 +42,7 @@ FIELDS = {
 class Row:
     number: int  # line (JSONL) or record (CSV) number, 1-based
     data: dict[str, str] | None
-    error: str | None = None
+    error: Phrase | None = None
 
     @property
     def id(self) -> str:
@@ -56,7 +56,7 @@ def read_rows(path: Path, stdin=None) -> Iterator[Row]:
     try:
         raw = stdin.read() if str(path) == "-" and stdin is not None else path.read_bytes()
     except OSError as exc:
-        raise InputError("error.log_unreadable", file=path, reason=exc.strerror or exc.__class__.__name__) from exc
+        raise InputError("error.log_unreadable", file=path, reason=os_reason(exc)) from exc
     text = raw.decode("utf-8-sig", "replace") if isinstance(raw, bytes) else raw
     if "\0" in text:
         raise InputError("error.env_binary", file=path)
@@ -67,10 +67,10 @@ def read_rows(path: Path, stdin=None) -> Iterator[Row]:
             try:
                 data = json.loads(line)
             except ValueError as exc:
-                yield Row(number, None, f"not valid JSON ({exc.msg})")
+                yield Row(number, None, phrase("batch.row.not_json", reason=Evidence(EvidenceKind.SYSTEM, exc.msg)))
                 continue
             if not isinstance(data, dict):
-                yield Row(number, None, "not a JSON object")
+                yield Row(number, None, phrase("batch.row.not_object"))
                 continue
             yield Row(number, {str(k): "" if v is None else str(v) for k, v in data.items()})
         return
@@ -79,7 +79,7 @@ def read_rows(path: Path, stdin=None) -> Iterator[Row]:
         return
     for number, record in enumerate(reader, 1):
         if None in record:  # more cells than the header has names
-            yield Row(number, None, "more cells than the header has columns")
+            yield Row(number, None, phrase("batch.row.extra_cells"))
             continue
         yield Row(number, {k.strip(): (v or "") for k, v in record.items() if k})
 
@@ -103,6 +103,16 @@ def row_input(row: Row, env: Mapping[str, str], source_name: str) -> tuple[Setti
         values[field_name] = RawValue(text=SecretStr(value), source=src)
     provider = (row.data.get("provider") or "").strip() or None
     return SettingsInput(**values), findings, provider
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """One configuration's outcome: its Report, or why the row could not be checked."""
+
+    id: str
+    number: int
+    report: Report | None = None
+    error: Phrase | None = None
 
 
 @dataclass
@@ -131,7 +141,7 @@ class HostLimiter:
 
 
 def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options: CheckOptions, env: Mapping[str, str],
-              emit: Callable[[dict], None], concurrency: int = 32, per_host: int = 16, lang: Lang = Lang.EN,
+              emit: Callable[[RowResult], None], concurrency: int = 32, per_host: int = 16, strict: bool = False,
               stdin=None, on_progress: Callable[[int], None] | None = None) -> BatchSummary:
     summary = BatchSummary()
     started = time.perf_counter()
@@ -140,19 +150,20 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
     slots = threading.BoundedSemaphore(concurrency * 2)  # rows read ahead of the workers, not the whole file
     source_name = "<stdin>" if str(path) == "-" else str(path)
 
-    def finish(record: dict, failed: bool | None) -> None:
+    def finish(result: RowResult) -> None:
         with emit_lock:
-            emit(record)
+            emit(result)
             summary.total += 1
-            if failed is None:
+            report = result.report
+            if report is None:
                 summary.unreadable += 1
-            elif failed:
+            elif report.exit_code(strict):
                 summary.failed += 1
             else:
                 summary.ok += 1
-            for code in record.get("codes", []):
-                summary.codes[code] += 1
-            summary.providers[record.get("provider") or "-"] += 1
+            for f in report.findings if report is not None else ():
+                summary.codes[f.code] += 1
+            summary.providers[(report.provider if report is not None else None) or "-"] += 1
         if on_progress is not None:
             on_progress(1)
 
@@ -163,30 +174,24 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
             with limiter(host):
                 opts = options if not forced else replace(options, provider=forced)
                 try:
-                    result = run_check(inp, {}, providers, opts, lang)
+                    result = run_check(inp, {}, providers, opts)
                 except SmtpdoctorError as exc:  # an unknown provider name in the row
-                    finish({"id": row.id, "row": row.number, "error": exc.render(lang)}, None)
+                    finish(RowResult(row.id, row.number, error=phrase(exc.message_id, **exc.params)))
                     return
-            findings = extra + result.findings
-            code = 1 if any(catalog.severity_of(f).value == "error" for f in findings) else 0
-            finish({
-                "id": row.id, "row": row.number, "ok": code == 0, "exit_code": code, "provider": result.provider,
-                "host": result.settings["host"].value, "port": result.settings["port"].value,
-                "codes": [f.code for f in findings],
-                "findings": [{"code": f.code, "severity": catalog.severity_of(f).value, "title": catalog.title(f, lang)}
-                             for f in findings],
-                "steps": [{"name": s.name.value, "status": s.status.value, "elapsed_ms": s.elapsed_ms} for s in result.steps],
-                "elapsed_ms": result.elapsed_ms,
-            }, code == 1)
+            if extra:
+                fields = {k: getattr(result, k) for k in ("provider", "provider_name", "settings", "steps", "dns",
+                                                          "offline", "elapsed_ms")}
+                result = diagnose([*extra, *result.findings], catalog, "check", **fields)
+            finish(RowResult(row.id, row.number, report=result))
         except Exception as exc:  # noqa: BLE001 - one broken row must not end the batch
-            finish({"id": row.id, "row": row.number, "error": f"internal error ({exc.__class__.__name__})"}, None)
+            finish(RowResult(row.id, row.number, error=phrase("batch.row.internal", kind=exc.__class__.__name__)))
 
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="smtpdoctor-batch")
     futures: list[Future] = []
     try:
         for row in read_rows(path, stdin):
             if row.data is None:
-                finish({"id": row.id, "row": row.number, "error": row.error}, None)
+                finish(RowResult(row.id, row.number, error=row.error))
                 continue
             slots.acquire()
             future = pool.submit(check, row)

@@ -51,58 +51,21 @@ def root(
 
 def _lang(explicit: str | None):
     from smtpdoctor.errors import UsageError
+    from smtpdoctor.report import phrase
     from smtpdoctor.render.i18n import detect_lang
 
     if explicit and explicit.lower() not in ("en", "ru"):
-        raise UsageError("error.bad_option", option="--lang", reason="use en or ru")
+        raise UsageError("error.bad_option", option="--lang", reason=phrase("reason.lang"))
     return detect_lang(explicit, os.environ) if explicit else detect_lang(None, os.environ)
 
 
 def _format(value: str, allowed: tuple[str, ...] = ("text", "json")) -> str:
     from smtpdoctor.errors import UsageError
+    from smtpdoctor.report import phrase
 
     if value.lower() not in allowed:
-        raise UsageError("error.bad_option", option="--format", reason="use " + " or ".join(allowed))
+        raise UsageError("error.bad_option", option="--format", reason=phrase("reason.format", allowed=", ".join(allowed)))
     return value.lower()
-
-
-class _PlainOut:
-    """Collects plain output and writes it without the trailing spaces Rich pads lines with."""
-
-    def __init__(self, stream) -> None:
-        self.buffer = io.StringIO()
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        self.buffer.write(text)
-        if text.endswith("\n"):
-            self.flush()
-        return len(text)
-
-    def flush(self) -> None:
-        data = self.buffer.getvalue()
-        if "\n" not in data:
-            return
-        done, _, rest = data.rpartition("\n")
-        self.stream.write("\n".join(line.rstrip() for line in done.split("\n")) + "\n")
-        self.buffer = io.StringIO(rest)
-        self.buffer.seek(0, 2)
-
-
-def _console(stderr: bool = False, file=None):
-    from rich.console import Console
-
-    stream = file if file is not None else (sys.stderr if stderr else sys.stdout)
-    plain = not stream.isatty() or "NO_COLOR" in os.environ
-    return Console(
-        file=_PlainOut(stream) if plain else None,
-        stderr=stderr and file is None,
-        no_color=plain,
-        highlight=False,
-        color_system=None if plain else "auto",
-        width=100 if plain else None,
-        emoji=False,
-    )
 
 
 def _providers(path: Path | None):
@@ -144,15 +107,16 @@ def check(
 ) -> int:
     """Check SMTP settings (env vars, .env, options) and probe the server step by step."""
     from smtpdoctor.app import CheckOptions, run_check
+    from smtpdoctor.errors import NOT_A_FILE, UsageError
     from smtpdoctor.knowledge.catalog import load_catalog
-    from smtpdoctor.errors import UsageError
     from smtpdoctor.render.i18n import tr
+    from smtpdoctor.report import phrase
     from smtpdoctor.settings.frameworks import read_source
 
     chosen_lang = _lang(lang)
     fmt = _format(output_format, ("text", "json", "github", "junit"))
     if not timeout > 0 or timeout > 600:
-        raise UsageError("error.bad_option", option="--timeout", reason="seconds between 0 and 600")
+        raise UsageError("error.bad_option", option="--timeout", reason=phrase("reason.timeout"))
     options: dict[str, str | None] = {"host": host, "port": port, "user": user, "sender": sender}
     names = {"host": "--host", "port": "--port", "user": "--user", "sender": "--sender", "secure": "--secure" if secure else "--no-secure"}
     if secure is not None:
@@ -168,10 +132,10 @@ def check(
         options["password"] = password
         names["password"] = "--password"
     if ca_file is not None and not ca_file.is_file():
-        raise UsageError("error.ca_file", file=ca_file, reason="not a file")
+        raise UsageError("error.ca_file", file=ca_file, reason=NOT_A_FILE)
     for path in config or ():
         if not path.is_file():
-            raise UsageError("error.log_unreadable", file=path, reason="not a file")
+            raise UsageError("error.log_unreadable", file=path, reason=NOT_A_FILE)
     providers = _providers(providers_file)
     read = read_source(source, options, os.environ, env_file, list(config or ()), names)
     _check_dns_options(nameserver, dns_timeout)
@@ -182,18 +146,17 @@ def check(
     catalog = load_catalog()
     with _output(output) as out:
         if fmt == "text":
-            from smtpdoctor.render.text import render_check
+            from smtpdoctor.render.text import check_blocks, color_wanted, write
 
-            console = _console(file=out)
-            live = output is None and console.is_terminal and not offline
-            result = _run_live(console, chosen_lang, live, lambda on_step: run_check(
-                read.inp, os.environ, providers, opts, chosen_lang, source=read, on_step=on_step))
-            render_check(console, result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers,
-                         steps_shown=live)
+            live = output is None and color_wanted(out) and not offline
+            result = _run_live(out, chosen_lang, live, lambda on_step: run_check(
+                read.inp, os.environ, providers, opts, source=read, on_step=on_step))
+            write(check_blocks(result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers,
+                               steps_shown=live), out)
         else:
-            result = run_check(read.inp, os.environ, providers, opts, chosen_lang, source=read)
+            result = run_check(read.inp, os.environ, providers, opts, source=read)
             out.write(_render_machine(fmt, result, catalog, chosen_lang, strict, transcript, read))
-    return int(result.exit_code(catalog.severity_of, strict))
+    return int(result.exit_code(strict))
 
 
 def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: bool, read) -> str:
@@ -231,10 +194,12 @@ class _output:
             return sys.stdout
         from smtpdoctor.errors import UsageError
 
+        from smtpdoctor.errors import os_reason
+
         try:
             self.handle = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
-            raise UsageError("error.bad_option", option="--output", reason=exc.strerror or str(exc)) from exc
+            raise UsageError("error.bad_option", option="--output", reason=os_reason(exc)) from exc
         return self.handle
 
     def __exit__(self, *exc) -> None:
@@ -242,25 +207,26 @@ class _output:
             self.handle.close()
 
 
-def _run_live(console, lang, live: bool, run):
+def _run_live(stream, lang, live: bool, run):
     """On a terminal, show each probe step as it finishes under a spinner; `run(on_step)` does the work."""
     if not live:
         return run(None)
+    from smtpdoctor.render.console import live_steps
     from smtpdoctor.render.i18n import tr
-    from smtpdoctor.render.text import step_line
+    from smtpdoctor.render.text import line, step_block
 
-    console.print(f"[bold]{tr('heading.steps', lang)}:[/bold]")
-    with console.status(tr("heading.checking", lang)):
-        return run(lambda step: console.print(step_line(step, lang)))
+    return live_steps(stream, line(tr("heading.steps", lang) + ":", "bold"), tr("heading.checking", lang), run,
+                      lambda step: step_block(step, lang))
 
 
 def _check_dns_options(nameservers: list[str] | None, timeout: float) -> None:
     import ipaddress
 
     from smtpdoctor.errors import UsageError
+    from smtpdoctor.report import phrase
 
     if not 0 < timeout <= 60:
-        raise UsageError("error.bad_option", option="--dns-timeout", reason="seconds between 0 and 60")
+        raise UsageError("error.bad_option", option="--dns-timeout", reason=phrase("reason.dns_timeout"))
     for value in nameservers or ():
         from smtpdoctor.checks.dns import parse_nameserver
 
@@ -270,7 +236,7 @@ def _check_dns_options(nameservers: list[str] | None, timeout: float) -> None:
             if not 0 < port < 65536:
                 raise ValueError
         except ValueError:
-            raise UsageError("error.bad_option", option="--nameserver", reason=f"{value!r} is not IP[:PORT]") from None
+            raise UsageError("error.bad_option", option="--nameserver", reason=phrase("reason.nameserver", value=value)) from None
 
 
 @app.command()
@@ -284,7 +250,8 @@ def batch(
     nameserver: NameserverOpt = None,
     dns_timeout: DnsTimeoutOpt = 5.0,
     ca_file: Annotated[Optional[Path], typer.Option("--ca-file", help="extra CA certificate(s) to trust, PEM")] = None,
-    allow_plaintext_auth: Annotated[bool, typer.Option("--allow-plaintext-auth")] = False,
+    allow_plaintext_auth: Annotated[bool, typer.Option("--allow-plaintext-auth", help="allow AUTH over an unencrypted connection (lab servers only)")] = False,
+    strict: Annotated[bool, typer.Option(help="count a configuration with warnings as failed too")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write the JSON lines to this file")] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="summary: text or json")] = "text",
     lang: LangOpt = None,
@@ -295,41 +262,41 @@ def batch(
 
     from smtpdoctor.app import CheckOptions
     from smtpdoctor.batch import run_batch
+    from smtpdoctor.errors import NOT_A_FILE, UsageError
     from smtpdoctor.knowledge.catalog import load_catalog
-    from smtpdoctor.errors import UsageError
+    from smtpdoctor.render.json import batch_line
+    from smtpdoctor.report import phrase
 
     chosen_lang = _lang(lang)
     fmt = _format(output_format)
     if not 1 <= concurrency <= 1024:
-        raise UsageError("error.bad_option", option="--concurrency", reason="1 to 1024")
+        raise UsageError("error.bad_option", option="--concurrency", reason=phrase("reason.range_1024"))
     if not 1 <= per_host <= 1024:
-        raise UsageError("error.bad_option", option="--per-host", reason="1 to 1024")
+        raise UsageError("error.bad_option", option="--per-host", reason=phrase("reason.range_1024"))
     if not 0 < timeout <= 600:
-        raise UsageError("error.bad_option", option="--timeout", reason="seconds between 0 and 600")
+        raise UsageError("error.bad_option", option="--timeout", reason=phrase("reason.timeout"))
     _check_dns_options(nameserver, dns_timeout)
     if str(file) != "-" and not file.is_file():
-        raise UsageError("error.log_unreadable", file=file, reason="not a file")
+        raise UsageError("error.log_unreadable", file=file, reason=NOT_A_FILE)
     providers = _providers(providers_file)
     catalog = load_catalog()
     opts = CheckOptions(offline=offline, timeout=timeout, check_dns=not no_dns, nameservers=tuple(nameserver or ()),
                         dns_timeout=dns_timeout, ca_file=ca_file, allow_plaintext_auth=allow_plaintext_auth)
     progress = None
     with _output(output) as out:
-        def emit(record: dict) -> None:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        def emit(result) -> None:
+            out.write(json.dumps(batch_line(result, catalog, chosen_lang, strict), ensure_ascii=False) + "\n")
             out.flush()
 
         if sys.stderr.isatty() and output is not None or (sys.stderr.isatty() and not sys.stdout.isatty()):
-            from rich.progress import Progress
+            from smtpdoctor.render.console import progress_bar
 
-            progress = Progress(console=_console(stderr=True), transient=True)
+            progress, on_progress = progress_bar(sys.stderr, "smtpdoctor batch")
             progress.start()
-            task = progress.add_task("smtpdoctor batch", total=None)
-            on_progress = lambda n: progress.advance(task, n)  # noqa: E731
         else:
             on_progress = None
         try:
-            summary = run_batch(file, providers, catalog, opts, os.environ, emit, concurrency, per_host, chosen_lang,
+            summary = run_batch(file, providers, catalog, opts, os.environ, emit, concurrency, per_host, strict,
                                 stdin=sys.stdin.buffer if str(file) == "-" and hasattr(sys.stdin, "buffer") else None,
                                 on_progress=on_progress)
         finally:
@@ -352,23 +319,9 @@ def _render_batch_summary(summary, fmt: str, lang) -> None:
                           "elapsed_s": round(summary.elapsed_s, 2), "codes": dict(summary.codes.most_common()),
                           "providers": dict(summary.providers.most_common())}, ensure_ascii=False), file=sys.stderr)
         return
-    from rich.table import Table
+    from smtpdoctor.render.text import batch_summary_blocks, write
 
-    from smtpdoctor.render.i18n import tr
-
-    console = _console(stderr=True)
-    console.print(tr("batch.summary", lang, total=summary.total, ok=summary.ok, failed=summary.failed,
-                     unreadable=summary.unreadable, seconds=f"{summary.elapsed_s:.1f}"))
-    if summary.interrupted:
-        console.print(tr("batch.interrupted", lang))
-    for title, counter in ((tr("batch.codes", lang), summary.codes), (tr("batch.providers", lang), summary.providers)):
-        if counter:
-            table = Table(title=title, title_justify="left")
-            table.add_column(title)
-            table.add_column("#", justify="right")
-            for key, count in counter.most_common():
-                table.add_row(key, str(count))
-            console.print(table)
+    write(batch_summary_blocks(summary, lang), sys.stderr)
 
 
 @app.command()
@@ -382,14 +335,13 @@ def lint(
     """Offline check of settings files, one by one (for pre-commit hooks): only the file, not the environment."""
     from smtpdoctor.app import CheckOptions, run_check
     from smtpdoctor.knowledge.catalog import load_catalog
-    from smtpdoctor.render.text import render_check
+    from smtpdoctor.render.text import check_blocks, line, write
     from smtpdoctor.settings.frameworks import MARKERS, read_source
     from smtpdoctor.settings.model import read_env_file
 
     chosen_lang = _lang(lang)
     providers = _providers(providers_file)
     catalog = load_catalog()
-    console = _console()
     worst = ExitCode.OK
     for path in files:
         is_config = path.name.lower().endswith((".toml", ".properties", ".yml", ".yaml"))
@@ -399,13 +351,12 @@ def lint(
             if not keys & markers:
                 continue  # a .env without mail settings: nothing to say
         read = read_source(source, {}, {}, None if is_config else path, [path] if is_config else [])
-        result = run_check(read.inp, {}, providers, CheckOptions(offline=True), chosen_lang, source=read)
+        result = run_check(read.inp, {}, providers, CheckOptions(offline=True), source=read)
         if not result.findings:
             continue
-        console.print(f"[bold]== {path}[/bold]")
-        render_check(console, result, catalog, chosen_lang, strict, providers=providers)
-        console.print()
-        worst = max(worst, result.exit_code(catalog.severity_of, strict))
+        write([line(f"== {path}", "bold"), *check_blocks(result, catalog, chosen_lang, strict, providers=providers),
+               line()], sys.stdout)
+        worst = max(worst, result.exit_code(strict))
     return int(worst)
 
 
@@ -423,8 +374,9 @@ def dns_cmd(
 ) -> int:
     """Check a sender domain alone: MX, SPF (with the 10-lookup limit), DKIM, DMARC, and the route via a relay."""
     from smtpdoctor.app import CheckOptions, run_dns_only
-    from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.errors import UsageError
+    from smtpdoctor.knowledge.catalog import load_catalog
+    from smtpdoctor.report import phrase
 
     chosen_lang = _lang(lang)
     fmt = _format(output_format)
@@ -436,19 +388,19 @@ def dns_cmd(
         if preset is None:
             raise UsageError("error.unknown_provider", name=relay, known=", ".join(sorted(providers.presets)))
     if not target.strip() or any(ch in target for ch in "\r\n\0 /"):
-        raise UsageError("error.bad_option", option="DOMAIN_OR_ADDRESS", reason=f"{target!r} is not a domain or address")
+        raise UsageError("error.bad_option", option="TARGET", reason=phrase("reason.not_domain", value=repr(target)))
     opts = CheckOptions(nameservers=tuple(nameserver or ()), dns_timeout=dns_timeout, dkim_selectors=tuple(dkim_selector or ()))
-    result = run_dns_only(target.strip(), preset, providers, opts, chosen_lang)
+    result = run_dns_only(target.strip(), preset, providers, opts)
     catalog = load_catalog()
     if fmt == "json":
         from smtpdoctor.render.json import check_document, dumps
 
         print(dumps(check_document(result, catalog, chosen_lang, strict)))
     else:
-        from smtpdoctor.render.text import render_check
+        from smtpdoctor.render.text import check_blocks, write
 
-        render_check(_console(), result, catalog, chosen_lang, strict, providers=providers)
-    return int(result.exit_code(catalog.severity_of, strict))
+        write(check_blocks(result, catalog, chosen_lang, strict, providers=providers), sys.stdout)
+    return int(result.exit_code(strict))
 
 
 @app.command("providers")
@@ -474,7 +426,7 @@ def providers_cmd(
 
             print(json.dumps(provider_detail_json(preset), ensure_ascii=False, indent=2))
         else:
-            render_provider(_console(), preset, chosen_lang)
+            render_provider(sys.stdout, preset, chosen_lang)
         return ExitCode.OK
     if fmt == "json":
         import json
@@ -482,7 +434,7 @@ def providers_cmd(
         print(json.dumps({"schema": 1, "providers": [provider_detail_json(p) for p in catalog.presets.values()]},
                          ensure_ascii=False, indent=2))
     else:
-        render_provider_table(_console(), catalog, chosen_lang)
+        render_provider_table(sys.stdout, catalog, chosen_lang)
     return ExitCode.OK
 
 
@@ -495,14 +447,15 @@ def explain(
     providers_file: ProvidersOpt = None,
 ) -> int:
     """Explain SMTP failures in application logs (nodemailer, smtplib, PHPMailer, Laravel, Supabase, JavaMail...)."""
-    from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.errors import UsageError
+    from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.logs.explain import run_explain
+    from smtpdoctor.report import phrase
 
     chosen_lang = _lang(lang)
     fmt = _format(output_format)
     if max_matches < 0:
-        raise UsageError("error.bad_option", option="--max-matches", reason=">= 0")
+        raise UsageError("error.bad_option", option="--max-matches", reason=phrase("reason.not_negative"))
     catalog = load_catalog()
     paths = files or ["-"]
     stdin = None
@@ -512,15 +465,15 @@ def explain(
         stdin = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
     result = run_explain(paths, catalog, stdin=stdin, max_matches=max_matches, providers=_providers(providers_file))
     if fmt == "json":
-        from smtpdoctor.render.explain import explain_document
-        from smtpdoctor.render.json import dumps
+        from smtpdoctor.render.json import dumps, explain_document
 
         print(dumps(explain_document(result, catalog, chosen_lang)))
     else:
-        from smtpdoctor.render.explain import render_explain
+        from smtpdoctor.render.explain import explain_blocks
+        from smtpdoctor.render.text import write
 
-        render_explain(_console(), result, catalog, chosen_lang)
-    return int(result.exit_code(catalog))
+        write(explain_blocks(result, catalog, chosen_lang), sys.stdout)
+    return int(result.exit_code())
 
 
 @app.command()
@@ -533,42 +486,40 @@ def demo(
     lang: LangOpt = None,
 ) -> int:
     """Run the full check against an embedded SMTP server (no account needed), healthy or faulty."""
-    from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.demo import SCENARIOS, run_scenario
     from smtpdoctor.errors import UsageError
-    from smtpdoctor.render.i18n import Lang, tr
+    from smtpdoctor.knowledge.catalog import load_catalog
+    from smtpdoctor.render.i18n import tr
+    from smtpdoctor.render.text import Block, check_blocks, color_wanted, line, write
 
     chosen_lang = _lang(lang)
     fmt = _format(output_format)
-    console = _console()
     if list_scenarios:
-        console.print(tr("demo.list", chosen_lang))
-        for name, sc in SCENARIOS.items():
-            console.print(f"  {name:<22} {sc.ru if chosen_lang is Lang.RU else sc.en}")
+        write([line(tr("demo.list", chosen_lang)),
+               *(line(f"{name:<22} {tr('demo.scenario.' + name, chosen_lang)}", indent=2) for name in SCENARIOS)],
+              sys.stdout)
         return ExitCode.OK
     catalog = load_catalog()
     if all_scenarios:
         for name in SCENARIOS:  # a tour of the diagnoses: exit 0, the faults are the point
-            result = run_scenario(name, chosen_lang)
+            result = run_scenario(name)
             codes = ", ".join(f.code for f in result.findings) or "-"
-            console.print(f"{name:<22} {codes}")
+            write([line(f"{name:<22} {codes}", wrap=False)], sys.stdout)
         return ExitCode.OK
     if scenario not in SCENARIOS:
         raise UsageError("demo.unknown", name=scenario, known=", ".join(SCENARIOS))
     if fmt == "json":
         from smtpdoctor.render.json import check_document, dumps
 
-        result = run_scenario(scenario, chosen_lang)
+        result = run_scenario(scenario)
         print(dumps(check_document(result, catalog, chosen_lang, with_transcript=transcript)))
     else:
-        from smtpdoctor.render.text import render_check
-
-        sc = SCENARIOS[scenario]
-        console.print(f"[bold]smtpdoctor demo[/bold] — {scenario}: {sc.ru if chosen_lang is Lang.RU else sc.en}\n")
-        live = console.is_terminal
-        result = _run_live(console, chosen_lang, live, lambda on_step: run_scenario(scenario, chosen_lang, on_step=on_step))
-        render_check(console, result, catalog, chosen_lang, show_transcript=transcript, steps_shown=live)
-    return int(result.exit_code(catalog.severity_of))
+        write([Block().add("smtpdoctor demo", "bold").add(f" — {scenario}: {tr('demo.scenario.' + scenario, chosen_lang)}"),
+               line()], sys.stdout)
+        live = color_wanted(sys.stdout)
+        result = _run_live(sys.stdout, chosen_lang, live, lambda on_step: run_scenario(scenario, on_step=on_step))
+        write(check_blocks(result, catalog, chosen_lang, show_transcript=transcript, steps_shown=live), sys.stdout)
+    return int(result.exit_code())
 
 
 def _peek_lang(argv: list[str]) -> str | None:
@@ -620,14 +571,12 @@ def _fatal(message_id: str, args: list[str], **params) -> None:
 
 
 def _fatal_text(exc, args: list[str]) -> None:
-    from smtpdoctor.render.i18n import Lang, detect_lang, tr
+    from smtpdoctor.render.i18n import detect_lang, tr
+    from smtpdoctor.render.text import visible
 
     peek = _peek_lang(args)
     lang = detect_lang(peek if peek in ("en", "ru") else None, os.environ)
-    other = Lang.RU if lang is Lang.EN else Lang.EN
-    # Bilingual on purpose: a fatal error may be read by someone who did not choose the language.
-    print(f"{tr('error.prefix', lang)}: {exc.render(lang)}", file=sys.stderr)
-    print(f"  ({exc.render(other)})", file=sys.stderr)
+    print(f"{tr('error.prefix', lang)}: {visible(tr(exc.message_id, lang, **exc.params))}", file=sys.stderr)
 
 
 def _flush() -> None:

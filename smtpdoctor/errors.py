@@ -1,12 +1,14 @@
 """Errors that end a run. Problems with the user's SMTP setup are Findings, not exceptions;
-these are for input smtpdoctor cannot read at all (exit 2)."""
+these are for input smtpdoctor cannot read at all (exit 2). Like findings they carry a message id
+and language-neutral parameters; `render/` words them in the reader's language."""
 
 from __future__ import annotations
 
+import errno
 from typing import ClassVar
 
 from smtpdoctor.exitcodes import ExitCode
-from smtpdoctor.render.i18n import Lang, tr
+from smtpdoctor.report import Evidence, EvidenceKind, Phrase, phrase
 
 
 class SmtpdoctorError(Exception):
@@ -17,9 +19,6 @@ class SmtpdoctorError(Exception):
         self.message_id = message_id
         self.params = params
 
-    def render(self, lang: Lang) -> str:
-        return tr(self.message_id, lang, **self.params)
-
 
 class UsageError(SmtpdoctorError):
     """Options that contradict each other or name something that does not exist."""
@@ -27,3 +26,21 @@ class UsageError(SmtpdoctorError):
 
 class InputError(SmtpdoctorError):
     """A file or stream that cannot be read or parsed (providers file, .env, log)."""
+
+
+# errno values whose meaning we word ourselves; any other keeps the system's own text as evidence.
+_KNOWN_ERRNO = {errno.ENOENT: "not_found", errno.EACCES: "permission", errno.EPERM: "permission",
+                errno.EISDIR: "is_directory", errno.ENOTDIR: "not_directory", errno.ENOSPC: "no_space",
+                errno.EROFS: "read_only", errno.EIO: "io"}
+
+
+def os_reason(exc: BaseException) -> Phrase | Evidence:
+    """Why a file could not be used, in our words when the errno is a common one."""
+    code = getattr(exc, "errno", None)
+    if code in _KNOWN_ERRNO:
+        return phrase(f"reason.{_KNOWN_ERRNO[code]}")
+    text = getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
+    return Evidence(EvidenceKind.SYSTEM, text)
+
+
+NOT_A_FILE = phrase("reason.not_a_file")

@@ -1,10 +1,16 @@
-"""Typed values that flow through a run: settings -> findings/steps -> CheckResult -> renderer."""
+"""The values that flow through a run: settings -> checks/probe -> findings -> one Report -> renderer.
+
+Everything here is language-neutral data. Our own words are `Phrase` ids (rendered in the reader's
+language by `render/`); what a server, a certificate, DNS or a log said is `Evidence`, quoted
+verbatim in every language. Plain dataclasses: these are built on the hot path of every check.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Union
 
 from smtpdoctor.exitcodes import ExitCode
 
@@ -17,7 +23,10 @@ class Severity(StrEnum):
 
     @property
     def rank(self) -> int:
-        return {"error": 0, "warning": 1, "info": 2, "ok": 3}[self.value]
+        return _RANK[self]
+
+
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2, Severity.OK: 3}
 
 
 class StepName(StrEnum):
@@ -37,74 +46,200 @@ class StepStatus(StrEnum):
     SKIP = "skip"
 
 
-class ValueSource(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """Our own words, by id into the message files; rendered in the reader's language at the edge."""
+
+    id: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+
+def phrase(message_id: str, **params: Param) -> Phrase:
+    return Phrase(message_id, params)
+
+
+class EvidenceKind(StrEnum):
+    SERVER = "server"  # an SMTP reply
+    CERTIFICATE = "certificate"  # names and dates from the server's certificate
+    DNS = "dns"  # a record as published
+    LOG = "log"  # a line from the user's log
+    SYSTEM = "system"  # the OS's or the TLS library's own reason (errno text, OpenSSL reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Somebody else's words, byte for byte (secrets already masked): never translated, always marked as theirs."""
+
+    kind: EvidenceKind
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValueSource:
     """Where one setting came from, so a diagnosis can say 'SMTP_PORT (from .env, line 4)'."""
 
-    model_config = ConfigDict(frozen=True)
-
-    kind: str  # option | env | dotenv | url | stdin | provider | default
+    kind: str  # option | env | dotenv | url | stdin | config | provider | default
     name: str  # the option or variable name
     file: str | None = None
     line: int | None = None
 
 
-class Finding(BaseModel):
-    """One diagnosis instance. `code` is a key into the catalog; texts are looked up at render time."""
+# A finding's parameter: a value that means the same in every language. Numbers, host names,
+# variable names are shown as they are; a Phrase is translated; a tuple is a list joined in the
+# reader's language; Evidence is quoted as the other side's words.
+Param = Union[str, int, float, bool, Phrase, Evidence, ValueSource, tuple]
 
-    model_config = ConfigDict(frozen=True)
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    file: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrences:
+    """Where a log diagnosis was seen: how often, first and last place."""
+
+    count: int
+    first: Location
+    last: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One diagnosis: a catalog code with typed parameters and the other side's evidence; no text.
+
+    `severity` is None when a producer leaves it to the catalog; `diagnose()` always sets it, so
+    everything after the Report reads it directly.
+    """
 
     code: str
-    variant: str | None = None  # which explanation/fix variant of the catalog entry applies
-    severity: Severity | None = None  # overrides the catalog's default when set
-    params: dict[str, str] = Field(default_factory=dict)
-    evidence: str | None = None  # already redacted
+    variant: str | None = None
+    severity: Severity | None = None
+    params: Mapping[str, Param] = field(default_factory=dict)
+    evidence: Evidence | None = None
     source: ValueSource | None = None
     step: StepName | None = None
     provider: str | None = None
+    certain: bool = True  # False: a generic reading (a bare status code), less certain
+    seen: Occurrences | None = None  # explain: where in the logs
 
 
-class StepResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """One probe step. `detail` is our description; `reply` is what the server said, verbatim."""
 
     name: StepName
     status: StepStatus
     elapsed_ms: float = 0.0
-    detail: str = ""
+    detail: Phrase | None = None
+    reply: Evidence | None = None
     code: str | None = None  # the finding code when the step failed
 
 
-class SettingView(BaseModel):
-    """A setting as shown to the user: value already masked when secret."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class SettingView:
+    """A setting as the user gave it. `value` is language-neutral (None for a secret); `shown` is for people."""
 
     value: str | None
     source: ValueSource | None = None
+    shown: Phrase | None = None  # what to print instead of the value (a hidden password, a TLS mode)
+    length: int | None = None  # for a secret: its length, never its content
 
 
-class CheckResult(BaseModel):
-    """The finished result of `check`: everything a renderer needs, nothing it must compute."""
+@dataclass(frozen=True, slots=True)
+class DnsReport:
+    """The sender domain's records as read (verbatim strings)."""
 
+    domain: str
+    relay: str | None
+    mx: tuple[str, ...] = ()
+    spf: str | None = None
+    spf_lookups: int = 0
+    spf_chain: tuple[str, ...] = ()
+    dkim: Mapping[str, str | None] = field(default_factory=dict)
+    dmarc: str | None = None
+    dmarc_name: str | None = None
+    skipped: Phrase | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileStat:
+    name: str
+    lines: int
+
+
+@dataclass(frozen=True, slots=True)
+class LogMatchRef:
+    file: str
+    line: int
+    code: str
+    provider: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LastFailure:
+    code: str
+    at: Location
+    started: Location
+    recovered: Location | None = None  # a success logged after the last failure
+
+
+@dataclass(frozen=True, slots=True)
+class LogSummary:
+    """What `explain` read: files, every match's place (capped), the last failure."""
+
+    files: tuple[FileStat, ...] = ()
+    matches: tuple[LogMatchRef, ...] = ()
+    total_matches: int = 0
+    last_failure: LastFailure | None = None
+    engine: str = ""
+
+    @property
+    def lines(self) -> int:
+        return sum(f.lines for f in self.files)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Counted once, by `diagnose()`: every renderer and the exit code read this."""
+
+    errors: int = 0
+    warnings: int = 0
+    first_error: Finding | None = None
+    first_warning: Finding | None = None
+
+    def exit_code(self, strict: bool = False) -> ExitCode:
+        if self.errors or (strict and self.warnings):
+            return ExitCode.PROBLEMS
+        return ExitCode.OK
+
+    def blocking(self, strict: bool = False) -> Finding | None:
+        """The finding to start with when the run fails."""
+        return self.first_error or (self.first_warning if strict else None)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The one result of `check`, `dns`, `explain` and each `batch` row: everything a renderer needs."""
+
+    command: str  # check | dns | explain
+    findings: tuple[Finding, ...] = ()
+    verdict: Verdict = field(default_factory=Verdict)
     provider: str | None = None
     provider_name: str | None = None
-    settings: dict[str, SettingView] = Field(default_factory=dict)
-    steps: list[StepResult] = Field(default_factory=list)
-    findings: list[Finding] = Field(default_factory=list)
-    transcript: list[str] = Field(default_factory=list)
-    dns: dict | None = None  # the sender domain's records as read (DnsReport)
+    settings: Mapping[str, SettingView] = field(default_factory=dict)
+    steps: tuple[StepResult, ...] = ()
+    transcript: tuple[str, ...] = ()
+    dns: DnsReport | None = None
     source_format: str | None = None  # nodemailer, django, laravel, symfony, supabase, spring
     source_detected: bool = False
-    naming: dict[str, str] | None = None  # how that format spells each setting (sources.Naming)
-    checks: dict[str, list[str]] = Field(default_factory=dict)  # static check name -> codes it found
+    naming: Mapping[str, str] | None = None  # how that format spells each setting (settings.frameworks.Naming)
+    checks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # static check name -> codes it found
     offline: bool = False
     insecure: bool = False
+    logs: LogSummary | None = None
     elapsed_ms: float = 0.0
 
-    def naming_obj(self):
-        from smtpdoctor.settings.frameworks import Naming
-
-        return Naming(**self.naming) if self.naming else None
-
-    def exit_code(self, severity_of, strict: bool = False) -> ExitCode:
-        bad = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
-        return ExitCode.PROBLEMS if any(severity_of(f) in bad for f in self.findings) else ExitCode.OK
+    def exit_code(self, strict: bool = False) -> ExitCode:
+        return self.verdict.exit_code(strict)

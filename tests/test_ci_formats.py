@@ -62,7 +62,7 @@ def test_junit_parses_and_counts(run_cli, smtp_server, ca_file, tmp_path):
     cases = suite.findall("testcase")
     assert int(suite.get("tests")) == len(cases)
     names = {(c.get("classname"), c.get("name")) for c in cases}
-    assert ("smtpdoctor.settings.model", "host") in names and ("smtpdoctor.probe", "auth") in names
+    assert ("smtpdoctor.settings", "host") in names and ("smtpdoctor.probe", "auth") in names
     failures = [c for c in cases if c.find("failure") is not None]
     assert int(suite.get("failures")) == len(failures) >= 1
     auth = next(c for c in cases if c.get("name") == "auth")

@@ -156,7 +156,7 @@ def test_huge_single_line_in_bounded_memory(tmp_path):
     result = run_explain([str(path)], CATALOG)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert [(m.line, m.code) for m in result.matches] == [(1, "net.greeting_timeout"), (2, "net.refused")]
+    assert [(m.line, m.code) for m in result.logs.matches] == [(1, "net.greeting_timeout"), (2, "net.refused")]
     assert peak < 40 * 1024 * 1024, peak  # a few 4 MiB chunks, never the 50 MB line
 
 

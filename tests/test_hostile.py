@@ -8,15 +8,15 @@ import tracemalloc
 
 import pytest
 
-from smtpdoctor.app import CheckOptions, run_check
-from smtpdoctor.knowledge.providers import default_providers_path, load_providers
-from smtpdoctor.settings.model import load_settings_input
+from smtpdoctor.probe.runner import ProbePolicy, run_probe
+from smtpdoctor.report import EvidenceKind, Phrase, StepStatus
+from smtpdoctor.settings.model import clean, load_settings_input
 from smtpdoctor.testing import hostile
 from smtpdoctor.testing.hostile import HostileServer
 from smtpdoctor.testing.server import DEMO_PASSWORD, DEMO_USER, ServerSpec, SMTP
+from test_probe_matrix import rendered
 
 TIMEOUT = 2.0
-PROVIDERS = load_providers(default_providers_path())
 
 # (id, behaviour, app settings, extra options, expected code)
 HOSTILE = [
@@ -38,8 +38,7 @@ def probe(port: int, settings: dict | None = None, **options):
     tracemalloc.start()
     started = time.monotonic()
     try:
-        result = run_check(load_settings_input({}, env), {}, PROVIDERS,
-                           CheckOptions(timeout=TIMEOUT, check_dns=False, **options))
+        result = run_probe(clean(load_settings_input({}, env)), None, ProbePolicy(timeout=TIMEOUT, **options))
     finally:
         elapsed = time.monotonic() - started
         peak = tracemalloc.get_traced_memory()[1]
@@ -55,6 +54,30 @@ def test_hostile_server(behaviour, settings, options, expected):
     assert expected in codes, (codes, result.steps)
     assert elapsed < TIMEOUT * 1.5 + 1.0, elapsed  # close to --timeout, never a sum of timeouts
     assert peak < 16 * 1024 * 1024, peak  # reads are capped: a megabyte line is never buffered whole
+    failed = [s for s in result.steps if s.status is StepStatus.FAIL]
+    if failed:  # our words for what went wrong; whatever the server sent stays its own, verbatim
+        assert isinstance(failed[-1].detail, Phrase) or failed[-1].reply is not None, failed[-1]
+        assert failed[-1].reply is None or failed[-1].reply.kind is EvidenceKind.SERVER
+    texts = rendered(result)  # complete in both languages, whatever the server sent
+    assert all(len(text) < 64 * 1024 for text in texts.values())  # a hostile reply is never shown whole
+
+
+# What each hostile server's failure is called (the probe's Phrase ids, not English text).
+REASONS = {
+    "1 MB reply line": ("probe.error.line_too_long", {"n": 8192}),
+    "endless 250- reply to EHLO": ("probe.error.too_many_lines", {"n": 200}),
+    "garbage CRAM-MD5 challenge": ("probe.error.bad_cram_challenge", {}),
+    "2xx in answer to AUTH": ("probe.step.auth_unexpected", {}),
+}
+
+
+@pytest.mark.parametrize("name", REASONS)
+def test_hostile_reason_is_a_phrase(name):
+    behaviour, settings, options = next(h[1:4] for h in HOSTILE if h[0] == name)
+    with HostileServer(behaviour) as server:
+        result, _, _ = probe(server.port, settings, **options)
+    failing = [f for f in result.findings if f.code == "net.protocol_error"][0]
+    assert failing.params["detail"] == Phrase(*REASONS[name])
 
 
 def test_tls_then_silence(pki):

@@ -8,7 +8,11 @@ from urllib.parse import quote
 import pytest
 
 from conftest import SECRET
+from smtpdoctor.probe.runner import ProbePolicy, run_probe
+from smtpdoctor.render.i18n import Lang
+from smtpdoctor.settings.model import clean, load_settings_input
 from smtpdoctor.testing.server import DEMO_USER, DropOnAuthSMTP, ServerSpec
+from test_probe_matrix import _evidence_texts, rendered
 
 FORMS = {
     "plain": SECRET,
@@ -53,3 +57,20 @@ def test_smtp_url_password_never_printed(run_cli, smtp_server, ca_file):
     assert result.code == 0, result.out
     for form in FORMS.values():
         assert form not in result.all
+
+
+@pytest.mark.parametrize("name", SERVERS)
+def test_no_secret_in_probe_results(smtp_server, ca_file, name):
+    """The probe's own results: step details, replies, evidence and every rendered text, in both languages."""
+    spec = SERVERS[name]
+    server = smtp_server(spec, password=SECRET)
+    env = {"SMTP_HOST": "localhost", "SMTP_PORT": str(server.port), "SMTP_USER": DEMO_USER, "SMTP_PASS": SECRET,
+           "SMTP_FROM": DEMO_USER, "SMTP_SECURE": "true" if spec.implicit_tls else "false"}
+    policy = ProbePolicy(timeout=2, ca_file=ca_file, send_to="rcpt@example.com",
+                         allow_plaintext_auth=name == "plaintext allowed")
+    run = run_probe(clean(load_settings_input({}, env)), None, policy)
+    texts = rendered(run)
+    everything = "\n".join([texts[Lang.EN], texts[Lang.RU], *run.transcript, *_evidence_texts(run), repr(run)])
+    for label, form in FORMS.items():
+        assert form not in everything, label
+    assert any(line.startswith("C: AUTH") for line in run.transcript) or name == "dropped during AUTH"

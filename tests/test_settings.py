@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from smtpdoctor.settings.model import clean, load_settings_input, parse_bool
+import pytest
+
+from smtpdoctor.errors import InputError
+from smtpdoctor.render.i18n import Lang, source_label, tr
+from smtpdoctor.report import ValueSource, phrase
+from smtpdoctor.settings import model
+from smtpdoctor.settings.model import clean, load_settings_input, parse_bool, read_env_file
 
 
 def _doc(run_cli, args, env=None, stdin=None):
@@ -28,7 +34,7 @@ def test_provider_defaults_fill_the_gaps(run_cli):
     assert doc["provider"] == "resend"
     assert doc["settings"]["host"]["value"] == "smtp.resend.com"
     assert doc["settings"]["port"]["value"] == "465"
-    assert "implicit TLS" in doc["settings"]["secure"]["value"]
+    assert doc["settings"]["secure"]["value"] == "implicit"
 
 
 def test_smtp_url_is_percent_decoded_and_individual_vars_win(clean_env):
@@ -39,6 +45,27 @@ def test_smtp_url_is_percent_decoded_and_individual_vars_win(clean_env):
     assert inp.port.value == "465" and inp.port.source.name == "SMTP_PORT"
     settings = clean(inp)
     assert settings.secure is True and settings.host == "mail.example.com"
+
+
+@pytest.mark.parametrize("url,problem", [("http://mail.example.com", "scheme"), ("smtp://", "no_host"),
+                                         ("smtp://u:secret@host:notaport", "syntax")])
+def test_smtp_url_problems_are_ids_not_sentences(clean_env, url, problem):
+    inp = load_settings_input({}, {"SMTP_URL": url})
+    assert inp.url_problem == problem
+    assert (inp.url_error is not None) is (problem == "syntax")
+    assert "secret" not in (inp.url_error or "")
+    if problem != "syntax":
+        assert tr(f"static.url.{problem}", Lang.EN) and tr(f"static.url.{problem}", Lang.RU)
+
+
+def test_where_a_value_came_from_is_worded_by_the_renderer():
+    assert not hasattr(model, "source_label")
+    src = ValueSource(kind="dotenv", name="SMTP_PORT", file="/app/.env", line=4)
+    assert source_label(src, Lang.EN) == "SMTP_PORT (from .env, line 4)"
+    assert source_label(src, Lang.RU) == "SMTP_PORT (из .env, строка 4)"
+    inp = load_settings_input({"password": "x"}, {}, option_names={"password": "--password-stdin"})
+    assert inp.password.source.kind == "stdin"
+    assert source_label(inp.password.source, Lang.RU) == "--password-stdin (из стандартного ввода)"
 
 
 def test_password_from_stdin(run_cli):
@@ -66,8 +93,13 @@ def test_broken_env_file_is_exit_2_with_line(run_cli, tmp_path):
     dotenv.write_text("SMTP_HOST=smtp.gmail.com\nthis is not an assignment\n")
     result = run_cli(["check", "--offline", "--env-file", str(dotenv)])
     assert result.code == 2
-    assert "line 2" in result.err and "строка 2" in result.err
+    assert "line 2" in result.err
     assert "Traceback" not in result.all
+    with pytest.raises(InputError) as raised:
+        read_env_file(dotenv)
+    assert raised.value.message_id == "error.env_syntax" and raised.value.params["line"] == 2
+    assert "line 2" in tr("error.env_syntax", Lang.EN, **raised.value.params)
+    assert "строка 2" in tr("error.env_syntax", Lang.RU, **raised.value.params)
 
 
 def test_binary_and_missing_env_file(run_cli, tmp_path):
@@ -76,6 +108,10 @@ def test_binary_and_missing_env_file(run_cli, tmp_path):
     assert run_cli(["check", "--offline", "--env-file", str(binary)]).code == 2
     missing = run_cli(["check", "--offline", "--env-file", str(tmp_path / "nope.env")])
     assert missing.code == 2 and "nope.env" in missing.err
+    with pytest.raises(InputError) as raised:
+        read_env_file(tmp_path / "nope.env")
+    reason = raised.value.params["reason"]  # our words for a common errno, not the OS's English
+    assert reason == phrase("reason.not_found")
 
 
 def test_bad_lang_and_format_are_usage_errors(run_cli):

@@ -3,11 +3,46 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from smtpdoctor.checks.static import run_static_checks_by_name
+from smtpdoctor.errors import UsageError
+from smtpdoctor.knowledge.catalog import load_catalog
+from smtpdoctor.knowledge.providers import default_providers_path, load_providers
+from smtpdoctor.render.findings import finding_text
+from smtpdoctor.render.i18n import Lang, message_ids, render_param
+from smtpdoctor.report import Evidence, Finding, phrase
+from smtpdoctor.settings.frameworks import NAMINGS, PHRASE_PREFIX, SUPABASE_TOML_NAMING, SourceFormat, read_source
+from smtpdoctor.settings.model import clean, clean_host, clean_text
+
 CONFIGS = Path(__file__).parent / "configs"
+PROVIDERS = load_providers(default_providers_path())
+CATALOG = load_catalog()
+
+
+def read(env: dict[str, str] | None = None, env_file: Path | None = None, config: list[Path] | None = None,
+         fmt: str | None = None):
+    """A settings format read and checked directly: (SourceRead, all findings: the format's and the static ones)."""
+    source = read_source(fmt, {}, env or {}, env_file, config or [])
+    inp = source.inp
+    host = clean_host(inp.host.value) if inp.host and inp.host.value.strip() else None
+    preset = PROVIDERS.recognise(host, clean_text(inp.user.value) if inp.user else None,
+                                 clean_text(inp.sender.value) if inp.sender else None)
+    checks = run_static_checks_by_name(inp, clean(inp, preset), preset, PROVIDERS, env or {})
+    return source, [*source.findings, *(f for found in checks.values() for f in found)]
+
+
+def text_of(f: Finding, source, lang: Lang) -> tuple[str, str]:
+    """(explanation, fix) rendered in `lang` with the format's own names."""
+    text = finding_text(f, CATALOG, lang, source.naming.__dict__)
+    return text.explanation, " ".join(text.fix)
+
+
+def first(findings: list[Finding], code: str) -> Finding:
+    return next(f for f in findings if f.code == code)
 
 
 def check(run_cli, *args, env=None):
@@ -31,6 +66,12 @@ def test_django_detected_with_its_names(run_cli):
     mismatch = finding(doc, "config.secure_port_mismatch")
     fix = " ".join(mismatch["fix"])
     assert "EMAIL_USE_TLS=True" in fix and "EMAIL_PORT=465" in fix and "SMTP_" not in fix
+    source, findings = read(env_file=CONFIGS / "django.env")
+    direct = first(findings, "config.secure_port_mismatch")
+    _, en = text_of(direct, source, Lang.EN)
+    _, ru = text_of(direct, source, Lang.RU)
+    assert "EMAIL_USE_TLS=True (and EMAIL_USE_SSL=False)" in en and "EMAIL_PORT=465" in en and "SMTP_" not in en
+    assert "EMAIL_USE_TLS=True (и EMAIL_USE_SSL=False)" in ru and "EMAIL_PORT=465" in ru and "SMTP_" not in ru
 
 
 def test_django_both_tls_and_ssl(run_cli):
@@ -53,6 +94,13 @@ def test_laravel_starttls_is_not_a_laravel_value(run_cli):
     assert doc["source"]["format"] == "laravel"
     invalid = finding(doc, "config.invalid_value")
     assert invalid["source"]["name"] == "MAIL_ENCRYPTION" and "tls" in invalid["explanation"]
+    source, findings = read(env_file=CONFIGS / "laravel.env")
+    direct = first(findings, "config.invalid_value")
+    assert direct.source.name == "MAIL_ENCRYPTION" and direct.params["expected"] == phrase("frameworks.expected.laravel_encryption")
+    en, _ = text_of(direct, source, Lang.EN)
+    ru, _ = text_of(direct, source, Lang.RU)
+    assert "expected tls (STARTTLS, port 587) or ssl (port 465), or null" in en
+    assert "ожидается tls (STARTTLS, порт 587) или ssl (порт 465), либо null" in ru
     assert doc["provider"] == "mailru" and doc["settings"]["sender"]["value"] == "karto.help@mail.ru"
 
 
@@ -65,9 +113,49 @@ def test_laravel_log_mailer_sends_nothing(run_cli):
 def test_symfony_dsn_and_verify_peer(run_cli):
     _, doc = check(run_cli, "--env-file", str(CONFIGS / "symfony.env"))
     assert doc["source"]["format"] == "symfony" and doc["provider"] == "sendgrid"
-    assert doc["settings"]["user"]["value"] == "apikey" and "implicit TLS" in doc["settings"]["secure"]["value"]
+    assert doc["settings"]["user"]["value"] == "apikey" and doc["settings"]["secure"]["value"] == "implicit"
     assert codes(doc) == {"config.tls_verification_disabled"}
     assert "SG.aaaa" not in json.dumps(doc)
+
+
+def test_symfony_names_are_worded_in_each_language():
+    from smtpdoctor.render.findings import apply_naming
+    from smtpdoctor.render.i18n import Lang
+
+    naming = dict(NAMINGS[SourceFormat.SYMFONY].__dict__)
+    fix = "Set SMTP_HOST=smtp.gmail.com and SMTP_SECURE=true."
+    assert apply_naming(fix, naming, Lang.EN) == "Set the host in MAILER_DSN=smtp.gmail.com and smtps:// in MAILER_DSN."
+    assert apply_naming(fix, naming, Lang.RU) == "Set хост в MAILER_DSN=smtp.gmail.com and smtps:// в MAILER_DSN."
+    ids = set(message_ids())
+    for each in [*NAMINGS.values(), SUPABASE_TOML_NAMING]:
+        for value in each.__dict__.values():
+            assert not value.startswith(PHRASE_PREFIX) or value in ids, value
+            assert value.startswith(PHRASE_PREFIX) or not re.search(r"(^|\s)(the|and|of|from|in|uses)(\s|$)", value), value
+
+
+def test_symfony_broken_dsn_quotes_the_parser():
+    _, findings = read(env={"MAILER_DSN": "smtp://user:pass@host:notaport"}, fmt="symfony")
+    f = first(findings, "config.invalid_value")
+    assert f.variant == "url" and isinstance(f.params["detail"], Evidence)
+    assert "pass" not in f.params["detail"].text
+
+
+def test_unknown_source_format_is_a_phrase():
+    with pytest.raises(UsageError) as raised:
+        read_source("rails", {}, {}, None, [])
+    reason = raised.value.params["reason"]
+    assert reason.id == "frameworks.source_choices"
+    assert render_param(reason, Lang.EN).startswith("one of nodemailer, django")
+    assert render_param(reason, Lang.RU).startswith("одно из значений: nodemailer, django")
+
+
+def test_django_bool_expected_in_both_languages():
+    env = {"EMAIL_HOST": "smtp.gmail.com", "EMAIL_USE_TLS": "yes please"}
+    source, findings = read(env=env, fmt="django")
+    f = first(findings, "config.invalid_value")
+    assert f.params["expected"] == phrase("frameworks.expected.true_false")
+    assert "True or False" in text_of(f, source, Lang.EN)[0]
+    assert "True или False" in text_of(f, source, Lang.RU)[0]
 
 
 def test_symfony_gmail_bridge(run_cli):
@@ -92,6 +180,11 @@ def test_supabase_config_toml_with_env_reference(run_cli):
     assert doc["settings"]["host"]["source"]["line"] == 12
     route = finding(doc, "sender.dmarc_rejected")
     assert route["severity"] == "error"
+    source, findings = read(config=[toml])
+    unresolved = first(findings, "config.missing")
+    assert unresolved.params == {"ref": "RESEND_API_KEY"} and unresolved.source.line is not None
+    en, ru = text_of(unresolved, source, Lang.EN)[0], text_of(unresolved, source, Lang.RU)[0]
+    assert "refers to RESEND_API_KEY, which is not set" in en and "ссылается на RESEND_API_KEY" in ru
     assert "re_123456789abcdef" not in json.dumps(doc)
 
 
@@ -100,6 +193,11 @@ def test_spring_properties(run_cli):
     assert doc["source"]["format"] == "spring" and doc["provider"] == "yandex"
     mismatch = finding(doc, "config.secure_port_mismatch")
     assert "spring.mail.properties.mail.smtp.ssl.enable=true" in " ".join(mismatch["fix"])
+    source, findings = read(env={"MAIL_PASSWORD": "abcdefghijklmnop"}, config=[CONFIGS / "application.properties"])
+    direct = first(findings, "config.secure_port_mismatch")
+    for lang, words in ((Lang.EN, "the ssl.enable/starttls.enable properties"), (Lang.RU, "свойства ssl.enable/starttls.enable")):
+        _, fix = text_of(direct, source, lang)
+        assert "spring.mail.properties.mail.smtp.ssl.enable=true" in fix and words in fix, fix
     assert "sender.not_owned" in codes(doc)
 
 

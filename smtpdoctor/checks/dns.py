@@ -3,6 +3,9 @@ verdict on the route (From domain x relay) — with an injected resolver, never 
 
 A lookup that fails (timeout, SERVFAIL, no network) is `dns.lookup_failed`: the answer is unknown,
 which is never reported as "record missing".
+
+No words of any language here: problems are Phrases (knowledge/phrases/probe.toml, `dns.*`); records
+are Evidence(DNS) as published; a resolver's or the OS's own reason is Evidence(SYSTEM).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from smtpdoctor.report import Finding, Severity
+from smtpdoctor.report import DnsReport, Evidence, EvidenceKind, Finding, Param, Phrase, Severity, phrase
 from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
 
 SPF_LOOKUP_LIMIT = 10  # RFC 7208 §4.6.4
@@ -27,7 +30,19 @@ TWO_LEVEL_SUFFIXES = {"co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", 
 class Lookup:
     status: Literal["ok", "nxdomain", "nodata", "error"]
     records: list[str] = field(default_factory=list)
-    error: str = ""
+    error: Phrase | None = None  # why the answer is unknown (status "error"), in our words
+
+
+def _system(text: str) -> Evidence:
+    return Evidence(EvidenceKind.SYSTEM, text)
+
+
+def dig(name: str, rdtype: str, lookup: Lookup) -> str:
+    """What one query returned, as the records themselves or the DNS status: `name. IN TXT: NXDOMAIN`."""
+    head = f"{name.rstrip('.')}. IN {rdtype}"
+    if lookup.status == "ok" and lookup.records:
+        return "\n".join(f'{head}: "{r}"' if rdtype == "TXT" else f"{head}: {r}" for r in lookup.records)
+    return f"{head}: {'NXDOMAIN' if lookup.status == 'nxdomain' else 'NODATA'}"
 
 
 class DnsClient:
@@ -39,7 +54,7 @@ class DnsClient:
         self._resolver = None  # built on the first query: dnspython costs ~50 ms to import
         self.custom = bool(nameservers)  # a resolver of the user's own may serve private or test zones
         self.cache: dict[tuple[str, str], Lookup] = {}
-        self.down: str | None = None  # after one timeout, do not spend the budget again on every name
+        self.down: Phrase | None = None  # after one timeout, do not spend the budget again on every name
 
     @property
     def resolver(self):
@@ -85,14 +100,14 @@ class DnsClient:
         except dns.resolver.NoAnswer:
             result = Lookup("nodata")
         except dns.resolver.NoNameservers:
-            result = Lookup("error", error="no nameserver gave an answer (SERVFAIL or refused)")
+            result = Lookup("error", error=phrase("dns.error.no_nameserver"))
         except dns.exception.Timeout:
-            result = Lookup("error", error="the resolver did not answer in time")
+            result = Lookup("error", error=phrase("dns.error.timeout"))
             self.down = result.error
         except dns.exception.DNSException as exc:
-            result = Lookup("error", error=exc.__class__.__name__)
+            result = Lookup("error", error=phrase("dns.error.failed", reason=_system(exc.__class__.__name__)))
         except OSError as exc:  # no network at all
-            result = Lookup("error", error=exc.strerror or exc.__class__.__name__)
+            result = Lookup("error", error=phrase("dns.error.network", reason=_system(exc.strerror or exc.__class__.__name__)))
         self.cache[key] = result
         return result
 
@@ -135,8 +150,8 @@ class SpfResult:
     lookups: int = 0
     chain: list[str] = field(default_factory=list)
     includes: set[str] = field(default_factory=set)
-    errors: list[str] = field(default_factory=list)
-    failed_lookup: tuple[str, str] | None = None
+    errors: list[Phrase] = field(default_factory=list)
+    failed_lookup: tuple[str, Phrase] | None = None
     all_qualifier: str | None = None
 
 
@@ -148,11 +163,11 @@ def evaluate_spf(client: DnsClient, domain: str, result: SpfResult, depth: int =
     """Count the DNS-querying terms of an SPF record and those of everything it includes (RFC 7208 §4.6.4)."""
     lookup = client.query(domain, "TXT")
     if lookup.status == "error":
-        result.failed_lookup = (domain, lookup.error)
+        result.failed_lookup = (domain, lookup.error or phrase("dns.error.timeout"))
         return
     records = spf_records(lookup.records)
     if depth > 0 and len(records) != 1:
-        result.errors.append(f"{domain}: {'no' if not records else 'more than one'} SPF record (included)")
+        result.errors.append(phrase("dns.spf.included_none" if not records else "dns.spf.included_many", domain=domain))
         return
     if not records:
         return
@@ -162,7 +177,7 @@ def evaluate_spf(client: DnsClient, domain: str, result: SpfResult, depth: int =
     for term in record.split()[1:]:
         m = _SPF_TERM.match(term)
         if m is None:
-            result.errors.append(f"unknown term {term!r}")
+            result.errors.append(phrase("dns.spf.unknown_term", term=term))
             continue
         mech = (m.group("mech") or "").lower()
         modifier = (m.group("mod") or "").lower()
@@ -172,11 +187,11 @@ def evaluate_spf(client: DnsClient, domain: str, result: SpfResult, depth: int =
             result.lookups += 1
             result.chain.append(f"{'  ' * depth}{domain}: {term}")
         if mech in ("ip4", "ip6") and not m.group("arg"):
-            result.errors.append(f"{term!r} needs an address")
+            result.errors.append(phrase("dns.spf.needs_address", term=term))
         if mech == "include" or modifier == "redirect":
             target = (m.group("arg") or "")[1:] if mech == "include" else m.group("val")
             if not target:
-                result.errors.append(f"{term!r} needs a domain")
+                result.errors.append(phrase("dns.spf.needs_domain", term=term))
                 continue
             result.includes.add(target.lower())
             if depth < 10 and result.lookups <= SPF_LOOKUP_LIMIT + 5:
@@ -190,7 +205,8 @@ class Dmarc:
     name: str
     record: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
-    problem: str | None = None
+    problem: Phrase | None = None
+    lookup: Lookup | None = None  # the query that found the record (or found none)
 
     @property
     def policy(self) -> str | None:
@@ -205,49 +221,57 @@ class Dmarc:
         return self.policy in ("quarantine", "reject") and pct > 0
 
 
-def parse_dmarc(record: str) -> tuple[dict[str, str], str | None]:
+def parse_dmarc(record: str) -> tuple[dict[str, str], Phrase | None]:
     parts = [p.strip() for p in record.strip().strip(";").split(";") if p.strip()]
     tags: dict[str, str] = {}
     for part in parts:
         key, sep, value = part.partition("=")
         if not sep:
-            return tags, f"'{part}' is not a tag=value pair"
+            return tags, phrase("dns.dmarc.not_a_tag", part=part)
         tags[key.strip().lower()] = value.strip()
     if tags.get("v") != "DMARC1" or not parts[0].replace(" ", "").startswith("v=DMARC1"):
-        return tags, "the record must start with v=DMARC1"
+        return tags, phrase("dns.dmarc.must_start")
     if tags.get("p", "").lower() not in ("none", "quarantine", "reject"):
-        return tags, "p= must be none, quarantine or reject"
+        return tags, phrase("dns.dmarc.bad_policy", tag="p")
     if "sp" in tags and tags["sp"].lower() not in ("none", "quarantine", "reject"):
-        return tags, "sp= must be none, quarantine or reject"
+        return tags, phrase("dns.dmarc.bad_policy", tag="sp")
     if "pct" in tags and not (tags["pct"].isdigit() and 0 <= int(tags["pct"]) <= 100):
-        return tags, "pct= must be 0-100"
+        return tags, phrase("dns.dmarc.bad_pct")
     for key in ("adkim", "aspf"):
         if key in tags and tags[key].lower() not in ("r", "s"):
-            return tags, f"{key}= must be r or s"
+            return tags, phrase("dns.dmarc.bad_alignment", tag=key)
     tags["p"] = tags["p"].lower()
     return tags, None
 
 
-def find_dmarc(client: DnsClient, domain: str) -> tuple[Dmarc | None, tuple[str, str] | None]:
+def find_dmarc(client: DnsClient, domain: str) -> tuple[Dmarc | None, tuple[str, Phrase] | None]:
+    first: Lookup | None = None
     for name in dict.fromkeys([f"_dmarc.{domain}", f"_dmarc.{organisational_domain(domain)}"]):
         lookup = client.query(name, "TXT")
         if lookup.status == "error":
-            return None, (name, lookup.error)
+            return None, (name, lookup.error or phrase("dns.error.timeout"))
+        first = first or lookup
         records = [r for r in lookup.records if r.strip().lower().startswith("v=dmarc1")]
         if len(records) > 1:
-            return Dmarc(name, records[0], problem="more than one DMARC record"), None
+            return Dmarc(name, records[0], problem=phrase("dns.dmarc.duplicate"), lookup=lookup), None
         if records:
             tags, problem = parse_dmarc(records[0])
-            return Dmarc(name, records[0], tags, problem), None
-    return Dmarc(f"_dmarc.{domain}"), None
+            return Dmarc(name, records[0], tags, problem, lookup=lookup), None
+    return Dmarc(f"_dmarc.{domain}", lookup=first), None
+
+
+def dmarc_evidence(dmarc: Dmarc) -> Evidence:
+    if dmarc.record is not None:
+        return Evidence(EvidenceKind.DNS, f'{dmarc.name}. IN TXT: "{dmarc.record}"')
+    return Evidence(EvidenceKind.DNS, dig(dmarc.name, "TXT", dmarc.lookup or Lookup("nxdomain")))
 
 
 # -- the whole check ------------------------------------------------------------------------------
 
 @dataclass
-class DnsReport:
-    domain: str
-    relay: str | None
+class _Read:
+    """What the check has read so far; frozen into a report.DnsReport at the end."""
+
     mx: list[str] = field(default_factory=list)
     spf: str | None = None
     spf_lookups: int = 0
@@ -255,39 +279,48 @@ class DnsReport:
     dkim: dict[str, str | None] = field(default_factory=dict)
     dmarc: str | None = None
     dmarc_name: str | None = None
-    skipped: str | None = None
 
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
+    def report(self, domain: str, relay: str | None, skipped: Phrase | None = None) -> DnsReport:
+        return DnsReport(domain=domain, relay=relay, mx=tuple(self.mx), spf=self.spf, spf_lookups=self.spf_lookups,
+                         spf_chain=tuple(self.spf_chain), dkim=dict(self.dkim), dmarc=self.dmarc,
+                         dmarc_name=self.dmarc_name, skipped=skipped)
 
 
-def _finding(code: str, evidence: str | None = None, severity: Severity | None = None, variant: str | None = None,
-             provider: str | None = None, **params: str) -> Finding:
-    return Finding(code=code, evidence=evidence, severity=severity, variant=variant, provider=provider,
-                   params={k: str(v) for k, v in params.items()})
+def _records(text: str) -> Evidence:
+    return Evidence(EvidenceKind.DNS, text)
+
+
+def _finding(code: str, evidence: Evidence | None = None, severity: Severity | None = None, variant: str | None = None,
+             provider: str | None = None, **params: Param) -> Finding:
+    return Finding(code=code, evidence=evidence, severity=severity, variant=variant, provider=provider, params=params)
 
 
 def check_sender_domain(address_or_domain: str, relay: ProviderPreset | None, providers: ProviderCatalog,
                         client: DnsClient, extra_selectors: list[str] | None = None) -> tuple[list[Finding], DnsReport]:
     domain = address_or_domain.rsplit("@", 1)[-1].strip().lower().rstrip(".")
-    report = DnsReport(domain=domain, relay=relay.id if relay else None)
-    findings: list[Finding] = []
     if is_reserved(domain) and not client.custom:
-        report.skipped = "reserved name (RFC 6761): nothing to look up"
-        return findings, report
+        return [], _Read().report(domain, relay.id if relay else None, skipped=phrase("dns.skipped_reserved"))
+    return _check(domain, relay, providers, client, extra_selectors)
 
-    def failed(name: str, error: str) -> None:
+
+def _check(domain: str, relay: ProviderPreset | None, providers: ProviderCatalog, client: DnsClient,
+           extra_selectors: list[str] | None) -> tuple[list[Finding], DnsReport]:
+    relay_id = relay.id if relay else None
+    findings: list[Finding] = []
+    report = _Read()
+
+    def failed(name: str, error: Phrase | None) -> None:
         if not any(f.code == "dns.lookup_failed" for f in findings):  # one is enough: the rest would repeat it
-            findings.append(_finding("dns.lookup_failed", name=name, detail=error))
+            findings.append(_finding("dns.lookup_failed", name=name, detail=error or phrase("dns.error.timeout")))
 
     # The domain must exist and be able to receive (bounces, replies, and many receivers check it).
     mx = client.query(domain, "MX")
     if mx.status == "error":
         failed(domain, mx.error)
     elif mx.status == "nxdomain":
-        findings.append(_finding("config.sender_invalid", shown=domain, detail=f"the domain {domain} does not exist (NXDOMAIN).",
-                                 **{"detail@ru": f"домена {domain} не существует (NXDOMAIN).", "var": "SMTP_FROM"}))
-        return findings, report
+        findings.append(_finding("config.sender_invalid", evidence=_records(dig(domain, "MX", mx)), shown=domain,
+                                 detail=phrase("dns.sender.nxdomain", domain=domain), var="SMTP_FROM"))
+        return findings, report.report(domain, relay_id)
     else:
         report.mx = mx.records
         if not mx.records:
@@ -296,10 +329,10 @@ def check_sender_domain(address_or_domain: str, relay: ProviderPreset | None, pr
             if a.status == "error":
                 failed(domain, a.error)
             elif a.status != "ok" and aaaa.status != "ok":
-                findings.append(_finding("config.sender_invalid", shown=domain,
-                                         detail=f"{domain} has no MX and no address record, so it cannot receive mail.",
-                                         **{"detail@ru": f"у {domain} нет ни MX, ни адресной записи — принимать почту он не может.",
-                                            "var": "SMTP_FROM"}))
+                findings.append(_finding("config.sender_invalid",
+                                         evidence=_records("\n".join((dig(domain, "MX", mx), dig(domain, "A", a)))),
+                                         shown=domain, detail=phrase("dns.sender.cannot_receive", domain=domain),
+                                         var="SMTP_FROM"))
 
     owner = providers.by_domain(domain)
     freemail = owner is not None and owner.kind == "mailbox"
@@ -309,7 +342,7 @@ def check_sender_domain(address_or_domain: str, relay: ProviderPreset | None, pr
     spf = SpfResult()
     evaluate_spf(client, domain, spf)
     txt = client.query(domain, "TXT")
-    include = f"include:{relay.spf_include}" if relay and relay.spf_include else "include:<your sending service>"
+    include: Param = f"include:{relay.spf_include}" if relay and relay.spf_include else phrase("dns.spf.include_placeholder")
     spf_authorised = False
     if spf.failed_lookup:
         failed(*spf.failed_lookup)
@@ -319,32 +352,31 @@ def check_sender_domain(address_or_domain: str, relay: ProviderPreset | None, pr
         report.spf_lookups, report.spf_chain = spf.lookups, spf.chain
         if not records:
             if not freemail:
-                findings.append(_finding("dns.spf_missing", evidence=f"TXT {domain}: no v=spf1 record",
+                findings.append(_finding("dns.spf_missing", evidence=_records(dig(domain, "TXT", txt)),
                                          domain=domain, include=include))
         elif len(records) > 1:
-            findings.append(_finding("dns.spf_invalid", evidence="\n".join(records), domain=domain,
-                                     detail=f"{domain} publishes {len(records)} SPF records; RFC 7208 allows exactly one.",
-                                     **{"detail@ru": f"{domain} публикует {len(records)} записи SPF, а RFC 7208 допускает ровно одну."}))
+            findings.append(_finding("dns.spf_invalid", evidence=_records("\n".join(records)), domain=domain,
+                                     detail=phrase("dns.spf.duplicate", domain=domain, n=len(records))))
         else:
             if spf.errors:
-                findings.append(_finding("dns.spf_invalid", evidence=records[0], domain=domain,
-                                         detail=f"The SPF record of {domain} has an error: {spf.errors[0]}.",
-                                         **{"detail@ru": f"В записи SPF домена {domain} ошибка: {spf.errors[0]}."}))
+                findings.append(_finding("dns.spf_invalid", evidence=_records(records[0]), domain=domain,
+                                         detail=phrase("dns.spf.error", domain=domain, error=spf.errors[0])))
             if spf.lookups > SPF_LOOKUP_LIMIT:
-                findings.append(_finding("dns.spf_too_many_lookups", evidence="\n".join(spf.chain), domain=domain,
+                findings.append(_finding("dns.spf_too_many_lookups", evidence=_records("\n".join(spf.chain)), domain=domain,
                                          count=spf.lookups))
             if spf.all_qualifier in ("+", "?"):
-                findings.append(_finding("dns.spf_permissive", evidence=records[0], domain=domain,
+                findings.append(_finding("dns.spf_permissive", evidence=_records(records[0]), domain=domain,
                                          all=f"{spf.all_qualifier}all"))
             if relay is not None and relay.spf_include:
                 spf_authorised = relay.spf_include.lower() in spf.includes
                 if not spf_authorised and relay.spf_include_required and not freemail:
-                    findings.append(_finding("dns.spf_relay_not_authorized", evidence=records[0], domain=domain,
+                    findings.append(_finding("dns.spf_relay_not_authorized", evidence=_records(records[0]), domain=domain,
                                              include=f"include:{relay.spf_include}", relay=relay.name, provider=relay.id))
 
     # DKIM, at the selectors the relay signs with (a freemail domain's keys are not the relay's business)
     selectors = list(dict.fromkeys([*(relay.dkim_selectors if relay else []), *(extra_selectors or [])]))
     dkim_found = False
+    dkim_seen: list[str] = []
     if selectors and not freemail:
         for selector in selectors:
             name = f"{selector}._domainkey.{domain}"
@@ -352,13 +384,14 @@ def check_sender_domain(address_or_domain: str, relay: ProviderPreset | None, pr
             if lookup.status == "error":
                 failed(name, lookup.error)
                 continue
+            dkim_seen.append(dig(name, "TXT", lookup))
             key = next((r for r in lookup.records if "p=" in r), None)
             report.dkim[selector] = key
             dkim_found = dkim_found or key is not None
         if not dkim_found and not any(f.code == "dns.lookup_failed" for f in findings):
             names = ", ".join(f"{s}._domainkey.{domain}" for s in selectors)
-            findings.append(_finding("dns.dkim_missing", evidence=f"TXT {names}: no key", name=names,
-                                     relay=relay.name if relay else "your sending service", domain=domain))
+            findings.append(_finding("dns.dkim_missing", evidence=_records("\n".join(dkim_seen)), name=names,
+                                     relay=relay.name if relay else phrase("dns.your_relay"), domain=domain))
 
     # DMARC
     dmarc, error = find_dmarc(client, domain)
@@ -367,9 +400,10 @@ def check_sender_domain(address_or_domain: str, relay: ProviderPreset | None, pr
     elif dmarc is not None:
         report.dmarc, report.dmarc_name = dmarc.record, dmarc.name
         if dmarc.record is None and not freemail:
-            findings.append(_finding("dns.dmarc_missing", evidence=f"TXT _dmarc.{domain}: none", domain=domain))
+            findings.append(_finding("dns.dmarc_missing", evidence=dmarc_evidence(dmarc), domain=domain))
         elif dmarc.problem:
-            findings.append(_finding("dns.dmarc_invalid", evidence=dmarc.record, domain=domain, detail=dmarc.problem))
+            findings.append(_finding("dns.dmarc_invalid", evidence=dmarc_evidence(dmarc), domain=domain,
+                                     detail=dmarc.problem))
 
     # The verdict on the route
     if relay is not None and not relay_is_owner and freemail and dmarc is None:
@@ -378,18 +412,18 @@ def check_sender_domain(address_or_domain: str, relay: ProviderPreset | None, pr
         known = KNOWN_DMARC.get(domain)  # the lookup failed: fall back to what these domains are known to publish
         findings.append(_finding("sender.dmarc_rejected", severity=Severity.ERROR if known else Severity.WARNING,
                                  variant="route", provider=relay.id, domain=domain, relay=relay.name,
-                                 own_host=owner.example_host(), policy=f"p={known}" if known else "unknown: the lookup failed",
-                                 **{"policy@ru": f"p={known}" if known else "неизвестна: запрос не удался"}))
+                                 own_host=owner.example_host(),
+                                 policy=f"p={known}" if known else phrase("dns.dmarc.policy_unknown")))
     if relay is not None and not relay_is_owner and dmarc is not None and not dmarc.problem:
         policy = dmarc.policy or "none"
         shown_policy = f"p={policy}" + (f", pct={dmarc.tags['pct']}" if "pct" in dmarc.tags else "")
         if freemail:
             severity = Severity.ERROR if dmarc.enforcing or relay.sender_rule == "verified_domain" else Severity.WARNING
-            findings.append(_finding("sender.dmarc_rejected", evidence=f"{dmarc.name}: {dmarc.record or 'no DMARC record'}",
+            findings.append(_finding("sender.dmarc_rejected", evidence=dmarc_evidence(dmarc),
                                      severity=severity, variant="route", provider=relay.id, domain=domain,
                                      relay=relay.name, own_host=owner.example_host(), policy=shown_policy))
         elif dmarc.enforcing and relay.spf_include and relay.dkim_selectors and not spf_authorised and not dkim_found:
-            findings.append(_finding("sender.dmarc_rejected", evidence=f"{dmarc.name}: {dmarc.record}",
+            findings.append(_finding("sender.dmarc_rejected", evidence=dmarc_evidence(dmarc),
                                      severity=Severity.ERROR, variant="unaligned", provider=relay.id, domain=domain,
                                      relay=relay.name, policy=shown_policy))
-    return findings, report
+    return findings, report.report(domain, relay_id)

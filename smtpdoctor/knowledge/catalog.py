@@ -2,80 +2,88 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib.resources import files
 
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass, field
 
-from smtpdoctor.render.i18n import Lang
 from smtpdoctor.report import Finding, Severity
 
 
-class Text(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True, slots=True)
+class Text:
     en: str
     ru: str
 
-    def get(self, lang: Lang) -> str:
-        return self.ru if lang is Lang.RU else self.en
+    def get(self, lang: str) -> str:
+        return self.ru if lang == "ru" else self.en
 
 
-class Steps(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    en: list[str]
-    ru: list[str]
+@dataclass(frozen=True, slots=True)
+class Steps:
+    en: tuple[str, ...]
+    ru: tuple[str, ...]
 
-    def get(self, lang: Lang) -> list[str]:
-        return self.ru if lang is Lang.RU else self.en
+    def get(self, lang: str) -> tuple[str, ...]:
+        return self.ru if lang == "ru" else self.en
 
 
-class Variant(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True, slots=True)
+class Variant:
     severity: Severity | None = None
     title: Text | None = None
     explanation: Text | None = None
     fix: Steps | None = None
 
 
-class ProviderAdvice(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True, slots=True)
+class ProviderAdvice:
     explanation: Text | None = None
     fix: Steps | None = None
 
 
-class Pattern(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True, slots=True)
+class Pattern:
     regex: str
     example: str
-    needles: list[str] = Field(default_factory=list)  # override the literals derived from the regex
+    needles: tuple[str, ...] = ()  # override the literals derived from the regex
     provider: str | None = None
     certain: bool = True
     priority: int = 0  # higher wins when several patterns match one line; broad fallbacks use -1
 
 
-class Diagnosis(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    code: str = Field(pattern=r"^[a-z]+\.[a-z0-9_]+$")
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    code: str
     severity: Severity
     title: Text
     explanation: Text
     fix: Steps
-    variants: dict[str, Variant] = Field(default_factory=dict)
-    providers: dict[str, ProviderAdvice] = Field(default_factory=dict)
-    patterns: list[Pattern] = Field(default_factory=list)
+    variants: dict[str, Variant] = field(default_factory=dict)
+    providers: dict[str, ProviderAdvice] = field(default_factory=dict)
+    patterns: tuple[Pattern, ...] = ()
 
 
-class _Keep(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+def _text(d: dict | None) -> Text | None:
+    return Text(d["en"], d["ru"]) if d else None
 
 
-def fill(template: str, params: dict[str, str]) -> str:
-    return template.format_map(_Keep(params)) if "{" in template else template
+def _steps(d: dict | None) -> Steps | None:
+    return Steps(tuple(d["en"]), tuple(d["ru"])) if d else None
 
 
-_LEFTOVER = re.compile(r"\{[a-z_]+\}")
+def _diagnosis(d: dict) -> Diagnosis:
+    """From data already validated by catalog_schema (when its cache was built)."""
+    return Diagnosis(
+        code=d["code"], severity=Severity(d["severity"]), title=_text(d["title"]), explanation=_text(d["explanation"]),
+        fix=_steps(d["fix"]),
+        variants={k: Variant(Severity(v["severity"]) if v.get("severity") else None, _text(v.get("title")),
+                             _text(v.get("explanation")), _steps(v.get("fix"))) for k, v in d.get("variants", {}).items()},
+        providers={k: ProviderAdvice(_text(v.get("explanation")), _steps(v.get("fix")))
+                   for k, v in d.get("providers", {}).items()},
+        patterns=tuple(Pattern(p["regex"], p["example"], tuple(p.get("needles", ())), p.get("provider"),
+                               p.get("certain", True), p.get("priority", 0)) for p in d.get("patterns", ())),
+    )
 
 
 class Catalog:
@@ -99,73 +107,35 @@ class Catalog:
         variant = entry.variants.get(finding.variant or "")
         return variant.severity if variant and variant.severity else entry.severity
 
-    @staticmethod
-    def params(finding: Finding, lang: Lang) -> dict[str, str]:
-        """Parameters in the reader's language: `name@ru` overrides `name`; {var} names the source."""
-        from smtpdoctor.settings.model import source_label
-
-        out = {k: v for k, v in finding.params.items() if "@" not in k}
-        suffix = f"@{lang.value}"
-        out |= {k[: -len(suffix)]: v for k, v in finding.params.items() if k.endswith(suffix)}
-        if finding.source is not None:
-            out.setdefault("var", source_label(finding.source, lang.value))
-        return out
-
-    def _variant(self, finding: Finding) -> Variant | None:
-        return self.entries[finding.code].variants.get(finding.variant or "")
-
-    def title(self, finding: Finding, lang: Lang) -> str:
-        variant = self._variant(finding)
-        text = (variant.title if variant and variant.title else self.entries[finding.code].title).get(lang)
-        return fill(text, self.params(finding, lang))
-
-    def explanation(self, finding: Finding, lang: Lang) -> str:
+    def templates(self, finding: Finding) -> tuple[Text, Text, Steps]:
+        """The title, explanation and fix templates that apply: variant first, then provider advice, then the entry."""
         entry = self.entries[finding.code]
-        variant = self._variant(finding)
+        variant = entry.variants.get(finding.variant or "")
         advice = entry.providers.get(finding.provider or "")
-        chosen = (
+        title = variant.title if variant and variant.title else entry.title
+        explanation = (
             (variant.explanation if variant and variant.explanation else None)
             or (advice.explanation if advice and advice.explanation else None)
             or entry.explanation
         )
-        return _tidy(fill(chosen.get(lang), self.params(finding, lang)))
-
-    def fix(self, finding: Finding, lang: Lang) -> list[str]:
-        entry = self.entries[finding.code]
-        variant = self._variant(finding)
-        advice = entry.providers.get(finding.provider or "")
-        chosen = (
+        fix = (
             (variant.fix if variant and variant.fix else None)
             or (advice.fix if advice and advice.fix else None)
             or entry.fix
         )
-        params = self.params(finding, lang)
-        if finding.source is not None:
-            params["var"] = finding.source.name  # a fix names the variable to change, bare
-        steps = [_tidy(fill(step, params)) for step in chosen.get(lang)]
-        return [s for s in steps if s and not _LEFTOVER.fullmatch(s)]
-
-    def render(self, finding: Finding, lang: Lang, naming=None) -> tuple[str, str, list[str]]:
-        """Title, explanation and fix steps, in the reader's language and the settings format's own names."""
-        title, explanation, fix = self.title(finding, lang), self.explanation(finding, lang), self.fix(finding, lang)
-        if naming is not None:
-            explanation, fix = naming.apply(explanation), [naming.apply(step) for step in fix]
         return title, explanation, fix
 
     def codes(self) -> list[str]:
         return sorted(self.entries)
 
 
-def _tidy(text: str) -> str:
-    # A parameter that was not known leaves "{name}"; say nothing rather than show a template.
-    return re.sub(r"\s*\(\{[a-z_]+\}\)", "", text).strip()
-
-
 def load_catalog_text(text: str) -> Catalog:
     from smtpdoctor.knowledge.tomlcache import loads_cached
 
-    raw = loads_cached(text, "diagnoses")
-    return Catalog([Diagnosis(**item) for item in raw.get("diagnosis", [])])
+    from smtpdoctor.knowledge.catalog_schema import validate
+
+    raw = loads_cached(text, "diagnoses", validate=validate)
+    return Catalog([_diagnosis(item) for item in raw.get("diagnosis", [])])
 
 
 @cache

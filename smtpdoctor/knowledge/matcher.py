@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from smtpdoctor.knowledge.catalog import Catalog
+from smtpdoctor.report import Param, Phrase, phrase
 
 # RFC 3463 enhanced status codes smtpdoctor can read with reasonable confidence when no pattern matched.
 ENHANCED = {
@@ -27,22 +28,14 @@ ENHANCED = {
 BASIC = {"535": "auth.bad_credentials", "534": "auth.app_password_required", "421": "net.server_unavailable",
          "454": None, "530": None, "550": None, "553": None, "554": None, "552": None, "451": None}
 
-MEANING = {
-    # (class, subject) -> (en, ru)
-    ("5", "1"): ("permanent failure: a problem with an address", "постоянная ошибка: проблема с адресом"),
-    ("5", "2"): ("permanent failure: a problem with the recipient's mailbox", "постоянная ошибка: проблема с ящиком получателя"),
-    ("5", "3"): ("permanent failure: the receiving system refused", "постоянная ошибка: отказ принимающей системы"),
-    ("5", "4"): ("permanent failure: network or routing", "постоянная ошибка: сеть или маршрутизация"),
-    ("5", "5"): ("permanent failure: protocol error", "постоянная ошибка: ошибка протокола"),
-    ("5", "6"): ("permanent failure: message content", "постоянная ошибка: содержимое письма"),
-    ("5", "7"): ("permanent failure: security or policy refused it", "постоянная ошибка: отказ по безопасности или политике"),
-    ("4", "1"): ("temporary failure: a problem with an address", "временная ошибка: проблема с адресом"),
-    ("4", "2"): ("temporary failure: the recipient's mailbox", "временная ошибка: ящик получателя"),
-    ("4", "3"): ("temporary failure: the receiving system", "временная ошибка: принимающая система"),
-    ("4", "4"): ("temporary failure: network or routing", "временная ошибка: сеть или маршрутизация"),
-    ("4", "5"): ("temporary failure: protocol", "временная ошибка: протокол"),
-    ("4", "7"): ("temporary failure: security or policy (often throttling)", "временная ошибка: безопасность или политика (часто ограничение частоты)"),
-}
+# What a status code's class and subject mean (RFC 3463): our words, by id in knowledge/phrases/checks.toml.
+# Subject 0 ("other or undefined") is also the reading of a bare 4xx/5xx reply code.
+STATUS_SUBJECTS = ("0", "1", "2", "3", "4", "5", "6", "7")
+
+
+def status_meaning(klass: str, subject: str) -> Phrase:
+    return phrase(f"status_class.{klass}.{subject if subject in STATUS_SUBJECTS else '0'}")
+
 
 REPLY_RE = re.compile(r"(?<![\d.])([45]\d\d)[ -]([45]\.\d{1,3}\.\d{1,3})?(?![\d])")
 ENHANCED_RE = re.compile(r"(?<![\d.])([45])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
@@ -54,7 +47,7 @@ class Match:
     code: str
     provider: str | None = None
     certain: bool = True
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Param] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,8 +130,6 @@ def status_fallback(text: str, require_context: bool = True) -> Match | None:
         code = None
     if code is None and basic:
         code = BASIC.get(basic)
-    en, ru = MEANING.get((klass, subject), ("permanent failure" if klass == "5" else "temporary failure",
-                                             "постоянная ошибка" if klass == "5" else "временная ошибка"))
     shown = " ".join(part for part in (basic, key if enhanced else None) if part)
-    params = {"reply": shown, "meaning": en, "meaning@ru": ru}
+    params: dict[str, Param] = {"reply": shown, "meaning": status_meaning(klass, subject)}
     return Match(code or "smtp.reply_error", None, False, params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from smtpdoctor.errors import InputError
+from smtpdoctor.report import Param, Phrase, phrase
 
 
 class TlsMode(StrEnum):
@@ -30,6 +32,10 @@ class Bilingual(BaseModel):
 
     def get(self, lang: str) -> str:
         return self.ru if lang == "ru" else self.en
+
+    def param(self) -> Phrase:
+        """As a finding parameter: provider data that carries its own two languages."""
+        return phrase("static.provider_text", en=self.en, ru=self.ru)
 
 
 class PortSpec(BaseModel):
@@ -53,11 +59,26 @@ class UsernameRule(BaseModel):
         return self
 
 
+class PasswordMistake(BaseModel):
+    """A secret of the wrong kind that is easy to recognise (Brevo's API key where the SMTP key belongs)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pattern: str  # matched against the whole secret
+    variant: str  # the config.password_format variant that explains it
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
 class PasswordRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["app_password", "api_key", "smtp_password", "token", "oauth_only", "password"]
     pattern: str | None = None
     strip_spaces: bool = False
+    mistakes: list[PasswordMistake] = Field(default_factory=list)
 
     @field_validator("pattern")
     @classmethod
@@ -72,6 +93,7 @@ class ProviderPreset(BaseModel):
 
     id: str
     name: str
+    name_ru: str | None = None  # the name Russian readers know the service by, when it differs
     kind: Literal["mailbox", "relay", "workspace"]
     hosts: list[str] = Field(default_factory=list)
     host_patterns: list[str] = Field(default_factory=list)
@@ -83,10 +105,12 @@ class ProviderPreset(BaseModel):
     app_password_required: bool = False
     settings_url: str | None = None
     basic_auth: Literal["ok", "disabled", "tenant_setting"] = "ok"
+    basic_auth_off_since: date | None = None  # when "disabled" took effect
     sender_rule: Literal["account", "verified_sender", "verified_domain", "verified_sender_or_domain"]
     spf_include: str | None = None
     spf_include_required: bool = False
     dkim_selectors: list[str] = Field(default_factory=list)
+    dmarc_policies: dict[str, Literal["none", "quarantine", "reject"]] = Field(default_factory=dict)
     prerequisites: Bilingual | None = None
     free_tier: Bilingual | None = None
     sandbox: Bilingual | None = None
@@ -105,7 +129,16 @@ class ProviderPreset(BaseModel):
             raise ValueError("a port is listed twice")
         if self.default_port not in ports:
             raise ValueError(f"default_port {self.default_port} is not among ports")
+        stray = sorted(set(self.dmarc_policies) - set(self.domains))
+        if stray:
+            raise ValueError(f"dmarc_policies names domains not in domains: {', '.join(stray)}")
         return self
+
+    def display_name(self) -> Param:
+        """The provider's name as a finding parameter: in the reader's language where it has one."""
+        if self.name_ru:
+            return phrase("static.provider_text", en=self.name, ru=self.name_ru)
+        return self.name
 
     def mode_of(self, port: int) -> TlsMode | None:
         for spec in self.ports:
@@ -154,6 +187,11 @@ class ProviderCatalog(BaseModel):
             if address and "@" in address and (found := self.by_domain(address.rsplit("@", 1)[1])):
                 return found
         return None
+
+    def dmarc_policy(self, domain: str | None) -> str | None:
+        """The DMARC policy a mailbox domain is known to publish (providers.toml; live DNS wins)."""
+        preset = self.by_domain(domain)
+        return preset.dmarc_policies.get(domain.lower().rstrip(".")) if preset is not None and domain else None
 
     def all_hosts(self) -> list[str]:
         return [h for p in self.presets.values() for h in p.hosts]

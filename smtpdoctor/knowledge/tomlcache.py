@@ -20,10 +20,15 @@ def _cache_dir() -> Path | None:
     return Path(base) / "smtpdoctor"
 
 
-def loads_cached(text: str, kind: str) -> dict:
+def loads_cached(text: str, kind: str, validate=None) -> dict:
+    """Parsed TOML; `validate(data)` (a schema check that raises) runs whenever the text is parsed anew,
+    so a cached file was validated once and the hot path need not import the validator."""
     cache = _cache_dir()
     if cache is None:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
+        if validate is not None:
+            validate(data)
+        return data
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
     path = cache / f"{kind}-{digest}.json"
     try:
@@ -31,6 +36,8 @@ def loads_cached(text: str, kind: str) -> dict:
     except (OSError, ValueError):
         pass
     data = tomllib.loads(text)  # errors propagate: a broken file must be reported, not cached
+    if validate is not None:
+        validate(data)
     try:
         cache.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")

@@ -5,91 +5,58 @@ from __future__ import annotations
 import time
 from typing import BinaryIO
 
-from pydantic import BaseModel, Field
-
+from smtpdoctor.diagnose import diagnose
+from smtpdoctor.errors import InputError, os_reason
 from smtpdoctor.knowledge.catalog import Catalog
-from smtpdoctor.errors import InputError
-from smtpdoctor.exitcodes import ExitCode
-from smtpdoctor.logs.scan import LogMatch, LogScanner, open_log
 from smtpdoctor.knowledge.matcher import Matcher
-from smtpdoctor.report import Finding, Severity
+from smtpdoctor.logs.scan import LogMatch, LogScanner, open_log
+from smtpdoctor.report import (Evidence, EvidenceKind, FileStat, Finding, LastFailure, Location, LogMatchRef,
+                               LogSummary, Occurrences, Report, Severity)
 
 
-class Location(BaseModel):
-    file: str
-    line: int
+class _Group:
+    """One diagnosis being gathered: the first match's details, a count, the last place."""
 
+    __slots__ = ("match", "count", "first", "last")
 
-class LogDiagnosis(BaseModel):
-    code: str
-    provider: str | None = None
-    certain: bool = True
-    count: int = 0
-    first: Location
-    last: Location
-    example: str
-    params: dict[str, str] = Field(default_factory=dict)
+    def __init__(self, match: LogMatch, here: Location) -> None:
+        self.match, self.count, self.first, self.last = match, 1, here, here
 
-    def as_finding(self) -> Finding:
-        return Finding(code=self.code, provider=self.provider, params=self.params, evidence=self.example)
-
-
-class FileStat(BaseModel):
-    name: str
-    lines: int
-
-
-class LogMatchRef(BaseModel):
-    file: str
-    line: int
-    code: str
-    provider: str | None = None
-
-
-class LastFailure(BaseModel):
-    code: str
-    at: Location
-    started: Location
-    recovered: Location | None = None  # a success logged after the last failure
-
-
-class ExplainResult(BaseModel):
-    files: list[FileStat] = Field(default_factory=list)
-    diagnoses: list[LogDiagnosis] = Field(default_factory=list)
-    matches: list[LogMatchRef] = Field(default_factory=list)
-    total_matches: int = 0
-    last_failure: LastFailure | None = None
-    elapsed_ms: float = 0.0
-    engine: str = ""
-
-    def exit_code(self, catalog: Catalog) -> ExitCode:
-        bad = any(catalog.severity_of(d.as_finding()) is Severity.ERROR for d in self.diagnoses)
-        return ExitCode.PROBLEMS if bad else ExitCode.OK
+    def finding(self) -> Finding:
+        m = self.match
+        return Finding(code=m.code, provider=m.provider, params=m.params, certain=m.certain,
+                       evidence=Evidence(EvidenceKind.LOG, m.text),
+                       seen=Occurrences(count=self.count, first=self.first, last=self.last))
 
 
 def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = None, max_matches: int = 1000,
-                providers=None) -> ExplainResult:
+                providers=None) -> Report:
     started = time.perf_counter()
     hints = {p.id: p.log_hints for p in providers.presets.values()} if providers is not None else None
     scanner = LogScanner(Matcher(catalog), hints)
-    result = ExplainResult(engine=scanner.prefilter.engine)
-    groups: dict[tuple[str, str | None], LogDiagnosis] = {}  # per code and provider: the fix differs
+    groups: dict[tuple[str, str | None], _Group] = {}  # per code and provider: the fix differs
+    matches: list[LogMatchRef] = []
+    files: list[FileStat] = []
+    total = 0
+    severity_of_code: dict[str, Severity] = {}
     streak: dict[str, LogMatch] = {}  # "start" and "last" of the latest run of one error code
     last_ok: list[LogMatch] = []
 
     def on_match(m: LogMatch) -> None:
+        nonlocal total
         here = Location(file=m.file, line=m.line)
         group = groups.get((m.code, m.provider))
         if group is None:
-            groups[(m.code, m.provider)] = LogDiagnosis(code=m.code, provider=m.provider, certain=m.certain, count=1,
-                                                        first=here, last=here, example=m.text, params=m.params)
+            groups[(m.code, m.provider)] = _Group(m, here)
         else:
             group.count += 1
             group.last = here
-        result.total_matches += 1
-        if len(result.matches) < max_matches:
-            result.matches.append(LogMatchRef(file=m.file, line=m.line, code=m.code, provider=m.provider))
-        severity = catalog.severity_of(Finding(code=m.code))
+        total += 1
+        if len(matches) < max_matches:
+            matches.append(LogMatchRef(file=m.file, line=m.line, code=m.code, provider=m.provider))
+        severity = severity_of_code.get(m.code)
+        if severity is None:
+            severity = severity_of_code[m.code] = catalog.severity_of(Finding(code=m.code))
         if severity is Severity.ERROR:
             if "last" not in streak or streak["last"].code != m.code:
                 streak["start"] = m
@@ -103,19 +70,21 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
         try:
             stream = open_log(path, stdin)
         except OSError as exc:
-            raise InputError("error.log_unreadable", file=name, reason=exc.strerror or exc.__class__.__name__) from exc
+            raise InputError("error.log_unreadable", file=name, reason=os_reason(exc)) from exc
         try:
             with stream:
                 lines = scanner.scan(stream, name, on_match)
         except (OSError, EOFError) as exc:  # a truncated .gz, a read error
-            raise InputError("error.log_unreadable", file=name, reason=str(exc) or exc.__class__.__name__) from exc
-        result.files.append(FileStat(name=name, lines=lines))
+            raise InputError("error.log_unreadable", file=name, reason=os_reason(exc)) from exc
+        files.append(FileStat(name=name, lines=lines))
 
-    result.diagnoses = sorted(groups.values(), key=lambda d: (catalog.severity_of(d.as_finding()).rank, not d.certain, -d.count))
+    last_failure = None
     if streak:
         last, start = streak["last"], streak["start"]
-        result.last_failure = LastFailure(
+        last_failure = LastFailure(
             code=last.code, at=Location(file=last.file, line=last.line), started=Location(file=start.file, line=start.line),
             recovered=Location(file=last_ok[0].file, line=last_ok[0].line) if last_ok else None)
-    result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-    return result
+    summary = LogSummary(files=tuple(files), matches=tuple(matches), total_matches=total, last_failure=last_failure,
+                         engine=scanner.prefilter.engine)
+    return diagnose((g.finding() for g in groups.values()), catalog, "explain", logs=summary,
+                    elapsed_ms=round((time.perf_counter() - started) * 1000, 1))

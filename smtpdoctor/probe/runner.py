@@ -2,6 +2,10 @@
 
 Each step is reported (ok / fail / skip, elapsed, detail) and a failing step becomes a Finding
 with a catalog code. Server replies are read with the same Matcher `explain` uses.
+
+No words of any language here: a step's detail and a finding's parameters are Phrases (texts in
+knowledge/phrases/probe.toml); what the server said is Evidence(SERVER), what the OS or OpenSSL
+said is Evidence(SYSTEM), both verbatim.
 """
 
 from __future__ import annotations
@@ -21,15 +25,28 @@ from pathlib import Path
 
 from smtpdoctor.knowledge.catalog import load_catalog
 from smtpdoctor.knowledge.matcher import Matcher, status_fallback
-from smtpdoctor.report import Finding, StepName, StepResult, StepStatus
+from smtpdoctor.report import (
+    Evidence,
+    EvidenceKind,
+    Finding,
+    Param,
+    Phrase,
+    StepName,
+    StepResult,
+    StepStatus,
+    phrase,
+)
 from smtpdoctor.probe.tls import (
     cert_code,
+    cert_problem,
+    cert_reason,
     client_context,
     describe_certificate,
+    library_said,
     looks_like_plaintext_peer,
     unverified_context,
 )
-from smtpdoctor.probe.transport import ProbeError, Reply, SmtpChannel, Transcript, connect, remaining
+from smtpdoctor.probe.transport import ProbeError, Reply, SmtpChannel, Transcript, connect, os_reason, remaining
 from smtpdoctor.knowledge.providers import ProviderPreset, TlsMode
 from smtpdoctor.settings.model import SmtpSettings
 
@@ -58,6 +75,32 @@ class _Stop(Exception):
     """Ends the probe after a blocking failure has been recorded."""
 
 
+def server(text: str) -> Evidence:
+    """What the server said, verbatim (the transcript has already masked any secret)."""
+    return Evidence(EvidenceKind.SERVER, text)
+
+
+def with_reason(what: Phrase, reason: Param | None) -> Phrase:
+    """A step detail: our words, then the other side's ("connection lost (Connection reset by peer)")."""
+    return phrase("probe.step.with_reason", what=what, reason=reason) if reason is not None else what
+
+
+def _server_part(evidence: Evidence | None) -> Evidence | None:
+    return evidence if evidence is not None and evidence.kind is EvidenceKind.SERVER else None
+
+
+def _gai_reason(exc: OSError) -> Phrase:
+    """getaddrinfo's error, in our words (its own text follows as Evidence)."""
+    number = getattr(exc, "errno", None)
+    if number == socket.EAI_NONAME:
+        return phrase("probe.dns.no_such_name")
+    if number == socket.EAI_AGAIN:
+        return phrase("probe.dns.temporary_failure")
+    if number is not None and number == getattr(socket, "EAI_NODATA", None):
+        return phrase("probe.dns.no_address")
+    return phrase("probe.dns.lookup_failed")
+
+
 @cache
 def _matcher() -> Matcher:
     """Built on the first reply that needs reading: a healthy check never pays for it."""
@@ -78,10 +121,11 @@ def _address_families(host: str, port: int, deadline: float) -> list[tuple]:
     thread.start()
     thread.join(max(0.0, remaining(deadline)))
     if thread.is_alive():
-        raise ProbeError("timeout", "the DNS lookup did not finish in time")
+        raise ProbeError("timeout", phrase("probe.dns.timeout"))
     if "error" in result:
         exc = result["error"]
-        raise ProbeError("dns", getattr(exc, "strerror", None) or str(exc))
+        raise ProbeError("dns", _gai_reason(exc),  # type: ignore[arg-type]
+                         Evidence(EvidenceKind.SYSTEM, getattr(exc, "strerror", None) or str(exc)))
     seen, v6, v4 = set(), [], []
     for family, _, _, _, sockaddr in result["infos"]:  # type: ignore[union-attr]
         key = (family, sockaddr[:2])
@@ -115,27 +159,40 @@ class Probe:
 
     # -- reporting -------------------------------------------------------------------------------
 
-    def step(self, name: StepName, status: StepStatus, started: float, detail: str = "", code: str | None = None) -> None:
+    def step(self, name: StepName, status: StepStatus, started: float, detail: Phrase | None = None,
+             code: str | None = None, reply: Evidence | None = None) -> None:
         result = StepResult(name=name, status=status, elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
-                            detail=detail, code=code)
+                            detail=detail, reply=reply, code=code)
         self.run.steps.append(result)
         if self.on_step is not None:
             self.on_step(result)
 
-    def find(self, code: str, step: StepName | None, evidence: str | None = None, provider: str | None = None,
-             **params: str) -> None:
-        variant = params.pop("variant", None)
-        params = {"host": self.host, "port": str(self.s.port), "endpoint": f"{self.host}:{self.s.port}",
-                  "timeout": f"{self.policy.timeout:g} s",
-                  "timeout@ru": f"{self.policy.timeout:g} с", **params}
+    def find(self, code: str, step: StepName | None, evidence: Evidence | None = None, provider: str | None = None,
+             variant: str | None = None, **params: Param) -> None:
+        params = {"host": self.host, "port": self.s.port, "endpoint": f"{self.host}:{self.s.port}",
+                  "timeout": phrase("probe.unit.seconds", n=self.policy.timeout), **params}
         self.run.findings.append(Finding(code=code, step=step, evidence=evidence, variant=variant,
                                          provider=provider or (self.preset.id if self.preset else None), params=params))
 
-    def fail(self, name: StepName, started: float, code: str, step_detail: str, evidence: str | None = None,
-             provider: str | None = None, **params: str) -> None:
-        self.step(name, StepStatus.FAIL, started, step_detail, code)
-        self.find(code, name, evidence, provider, **params)
+    def fail(self, name: StepName, started: float, code: str, step_detail: Phrase | None,
+             evidence: Evidence | None = None, provider: str | None = None, reply: Evidence | None = None,
+             variant: str | None = None, **params: Param) -> None:
+        """Record the failed step and its finding, then stop. `reply` is the server's line, for both."""
+        self.step(name, StepStatus.FAIL, started, step_detail, code, reply)
+        if reply is not None:
+            params.setdefault("reply", reply)
+        self.find(code, name, evidence, provider, variant, **params)
         raise _Stop
+
+    def fail_error(self, name: StepName, started: float, code: str, exc: ProbeError, **params: Param) -> None:
+        """A transport failure: our reason as the detail, the OS's or the server's words as evidence."""
+        reply = _server_part(exc.evidence)  # the server's line goes in the step's reply, not into our words
+        detail = exc.reason if reply is not None else with_reason(exc.reason, exc.evidence)
+        self.fail(name, started, code, detail, evidence=exc.evidence, reply=reply, detail=exc.reason, **params)
+
+    @staticmethod
+    def _error_code(exc: ProbeError) -> str:
+        return "net.protocol_error" if exc.kind == "protocol" else ("net.timeout" if exc.kind == "timeout" else "net.reset")
 
     def deadline(self) -> float:
         return time.monotonic() + self.policy.timeout
@@ -177,7 +234,7 @@ class Probe:
             self.is_ip = True
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
             self.addresses = [(family, (self.host, self.s.port))]
-            self.step(StepName.RESOLVE, StepStatus.OK, started, "IP address, no lookup")
+            self.step(StepName.RESOLVE, StepStatus.OK, started, phrase("probe.step.ip_no_lookup"))
             return
         except ValueError:
             pass
@@ -186,15 +243,17 @@ class Probe:
 
             self.ascii_host = idna.encode(self.host, uts46=True).decode()
         except (idna.IDNAError, UnicodeError, ValueError) as exc:
-            self.fail(StepName.RESOLVE, started, "net.dns_not_found", f"not a valid host name ({exc})", detail=str(exc))
+            self.fail_error(StepName.RESOLVE, started, "net.dns_not_found",
+                            ProbeError("dns", phrase("probe.dns.invalid_name"), Evidence(EvidenceKind.SYSTEM, str(exc))))
         try:
             self.addresses = _address_families(self.ascii_host, self.s.port, self.deadline())
         except ProbeError as exc:
-            self.fail(StepName.RESOLVE, started, "net.dns_not_found", exc.detail, detail=exc.detail)
+            self.fail_error(StepName.RESOLVE, started, "net.dns_not_found", exc)
         if not self.addresses:
-            self.fail(StepName.RESOLVE, started, "net.dns_not_found", "no A or AAAA record", detail="no A or AAAA record")
-        shown = ", ".join(a[1][0] for a in self.addresses[:4])
-        self.step(StepName.RESOLVE, StepStatus.OK, started, shown)
+            self.fail(StepName.RESOLVE, started, "net.dns_not_found", phrase("probe.dns.no_address"),
+                      detail=phrase("probe.dns.no_address"))
+        shown = tuple(dict.fromkeys(a[1][0] for a in self.addresses[:4]))
+        self.step(StepName.RESOLVE, StepStatus.OK, started, phrase("probe.step.resolved", addresses=", ".join(shown)))
 
     def _alternate_ports(self) -> dict[int, TlsMode]:
         ports = {p.port: p.mode for p in self.preset.ports} if self.preset else dict(STANDARD_PORTS)
@@ -233,7 +292,7 @@ class Probe:
         except ProbeError as exc:
             timer.cancel()
             if exc.kind == "refused":
-                self.fail(StepName.CONNECT, started, "net.refused", exc.detail)
+                self.fail(StepName.CONNECT, started, "net.refused", exc.reason, evidence=exc.evidence)
             if exc.kind == "timeout":
                 for thread in threads:
                     thread.join(max(0.0, remaining(deadline)) + 0.2)
@@ -242,15 +301,15 @@ class Probe:
                     best = min(working, key=lambda p: (p not in (587, 2525, 2587, 465), p))
                     mode = alternates[best]
                     self.fail(StepName.CONNECT, started, "net.egress_blocked",
-                              f"port {self.s.port} timed out; port {best} answers",
-                              working_port=str(best), working_secure=str(mode.secure).lower())
-                self.fail(StepName.CONNECT, started, "net.timeout", exc.detail)
-            self.fail(StepName.CONNECT, started, "net.timeout", exc.detail)  # unreachable: no route answered
+                              phrase("probe.step.port_blocked", port=self.s.port, working_port=best),
+                              working_port=best, working_secure=mode.secure)
+                self.fail_error(StepName.CONNECT, started, "net.timeout", exc)
+            self.fail_error(StepName.CONNECT, started, "net.timeout", exc)  # unreachable: no route answered
         timer.cancel()
         peer = sock.getpeername()
         self.channel = SmtpChannel(sock, self.transcript)
-        self.transcript.note(f"connected to {peer[0]} port {peer[1]}")
-        self.step(StepName.CONNECT, StepStatus.OK, started, f"{peer[0]} port {peer[1]}")
+        self.transcript.note(f"TCP [{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"TCP {peer[0]}:{peer[1]}")
+        self.step(StepName.CONNECT, StepStatus.OK, started, phrase("probe.step.connected", address=peer[0], port=peer[1]))
 
     # -- greeting and TLS -------------------------------------------------------------------------
 
@@ -266,17 +325,18 @@ class Probe:
         except ProbeError as exc:
             self._greeting_error(exc, started)
         if reply.code != 220:
-            self.fail(StepName.GREETING, started, "net.server_unavailable", reply.first, evidence=reply.text,
-                      reply=reply.first)
-        self.step(StepName.GREETING, StepStatus.OK, started, reply.first[:120])
+            self.fail(StepName.GREETING, started, "net.server_unavailable", phrase("probe.step.service_refused"),
+                      evidence=server(reply.text), reply=server(reply.first))
+        self.step(StepName.GREETING, StepStatus.OK, started, reply=server(reply.first[:120]))
 
     def _greeting_error(self, exc: ProbeError, started: float) -> None:
         if exc.kind == "timeout":
-            self.fail(StepName.GREETING, started, "net.greeting_timeout", "connected, but no greeting")
+            self.fail(StepName.GREETING, started, "net.greeting_timeout", phrase("probe.step.no_greeting"))
         if exc.kind == "protocol":
-            self.fail(StepName.GREETING, started, "net.protocol_error", exc.detail, detail=exc.detail)
-        self.fail(StepName.GREETING, started, "net.reset", f"closed before the greeting ({exc.detail})",
-                  detail="before the greeting", **{"detail@ru": "до приветствия"})
+            self.fail_error(StepName.GREETING, started, "net.protocol_error", exc)
+        self.fail(StepName.GREETING, started, "net.reset",
+                  with_reason(phrase("probe.reset.before_greeting", reason=exc.reason), exc.evidence),
+                  evidence=exc.evidence, detail=phrase("probe.reset.before_greeting", reason=exc.reason))
 
     def _plain_greeting_or_wrong_mode(self, deadline: float, started: float) -> Reply:
         """Wait for a plaintext 220; if the port stays silent, check in parallel whether it speaks TLS."""
@@ -299,9 +359,9 @@ class Probe:
             if verdict.get("tls") == "yes":
                 other = self._other_port(TlsMode.STARTTLS)
                 self.fail(StepName.GREETING, started, "tls.wrong_mode",
-                          f"port {self.s.port} expects TLS from the first byte", **self._wrong_mode_params(
-                              actual_secure=True, port_fix=other))
-        raise ProbeError("timeout", "no greeting")
+                          phrase("probe.step.expects_tls", port=self.s.port), variant="probe",
+                          **self._wrong_mode_params(actual_secure=True, port_fix=other))
+        raise ProbeError("timeout", phrase("probe.step.no_greeting"))
 
     def _speaks_tls(self, deadline: float, verdict: dict[str, str]) -> None:
         try:
@@ -338,17 +398,14 @@ class Probe:
                     return spec.port
         return 465 if mode is TlsMode.TLS else 587
 
-    def _wrong_mode_params(self, actual_secure: bool, port_fix: int) -> dict[str, str]:
+    @staticmethod
+    def _wrong_mode_params(actual_secure: bool, port_fix: int) -> dict[str, Param]:
+        """tls.wrong_mode (variant probe): what the port speaks, what the client was set up for, the two fixes."""
         if actual_secure:  # configured STARTTLS/plain, port speaks implicit TLS
-            return {"variant": "probe", "actual": "implicit TLS", "actual@ru": "неявного TLS", "configured": "plain SMTP with STARTTLS (SMTP_SECURE=false)",
-                    "configured@ru": "обычный SMTP со STARTTLS (SMTP_SECURE=false)", "secure_fix": "true",
-                    "port_fix": str(port_fix),
-                    "detail": "The client waits for a greeting the server will only send after a TLS handshake (nodemailer: \"Greeting never received\").",
-                    "detail@ru": "Клиент ждёт приветствия, которое сервер пришлёт только после TLS-рукопожатия (nodemailer: «Greeting never received»)."}
-        return {"variant": "probe", "actual": "plain SMTP with STARTTLS", "actual@ru": "обычного SMTP со STARTTLS", "configured": "implicit TLS (SMTP_SECURE=true)",
-                "configured@ru": "неявный TLS (SMTP_SECURE=true)", "secure_fix": "false", "port_fix": str(port_fix),
-                "detail": "The client starts TLS while the server sends a plain greeting (OpenSSL: \"wrong version number\").",
-                "detail@ru": "Клиент начинает TLS, а сервер присылает обычное приветствие (OpenSSL: «wrong version number»)."}
+            return {"actual": phrase("probe.mode.actual_tls"), "configured": phrase("probe.mode.configured_starttls"),
+                    "secure_fix": True, "port_fix": port_fix, "detail": phrase("probe.wrong_mode.expects_tls")}
+        return {"actual": phrase("probe.mode.actual_starttls"), "configured": phrase("probe.mode.configured_tls"),
+                "secure_fix": False, "port_fix": port_fix, "detail": phrase("probe.wrong_mode.expects_plain")}
 
     def implicit_tls(self) -> None:
         started = time.perf_counter()
@@ -362,31 +419,42 @@ class Probe:
             self.channel.start_tls(self.context(), server_name, deadline)
         except ssl.SSLCertVerificationError as exc:
             code = cert_code(exc)
+            problem = cert_problem(exc)
             cert_text, names = self._fetch_certificate(implicit)
-            detail = exc.verify_message or str(exc)
-            self.fail(StepName.TLS, started, code, detail, evidence=cert_text or None,
-                      detail=detail, names=", ".join(names) or "-")
+            # The certificate is the evidence; OpenSSL's reason follows our words in the step and in `reason`.
+            self.fail(StepName.TLS, started, code, with_reason(problem, library_said(cert_reason(exc).text)),
+                      evidence=Evidence(EvidenceKind.CERTIFICATE, cert_text) if cert_text else None,
+                      detail=problem, reason=cert_reason(exc), names=", ".join(names) or "-")
         except ssl.SSLError as exc:
-            if implicit and looks_like_plaintext_peer(exc):
+            plaintext_peer = looks_like_plaintext_peer(exc)
+            if implicit and plaintext_peer:
                 plain = self._speaks_plain(self.deadline())
                 if plain is not None and plain.code == 220:
-                    self.fail(StepName.TLS, started, "tls.wrong_mode", f"port {self.s.port} speaks plain SMTP",
-                              evidence=plain.first, **self._wrong_mode_params(actual_secure=False,
-                                                                              port_fix=self._other_port(TlsMode.TLS)))
-            reason = exc.reason or str(exc)
-            self.fail(StepName.TLS, started, "tls.handshake_failed", str(reason), detail=str(reason))
+                    self.fail(StepName.TLS, started, "tls.wrong_mode", phrase("probe.step.speaks_plain", port=self.s.port),
+                              evidence=server(plain.first), variant="probe",
+                              **self._wrong_mode_params(actual_secure=False, port_fix=self._other_port(TlsMode.TLS)))
+            reason = library_said(exc.reason or str(exc))
+            if plaintext_peer:
+                ours = phrase("probe.tls.peer_not_tls")
+            elif "EOF" in str(exc.reason or exc).upper():
+                ours = phrase("probe.tls.closed_during_handshake")
+            else:
+                ours = phrase("probe.tls.handshake_rejected")
+            self.fail(StepName.TLS, started, "tls.handshake_failed", with_reason(ours, reason),
+                      evidence=Evidence(EvidenceKind.SYSTEM, str(exc.reason or exc)), detail=ours)
         except ProbeError as exc:
             if exc.kind == "timeout":
                 code = "net.greeting_timeout" if implicit else "tls.handshake_failed"
-                self.fail(StepName.TLS, started, code, "no answer to the TLS handshake",
-                          detail="no answer to the TLS handshake", **{"detail@ru": "нет ответа на TLS-рукопожатие"})
-            self.fail(StepName.TLS, started, "tls.handshake_failed", exc.detail, detail=exc.detail)
+                self.fail(StepName.TLS, started, code, phrase("probe.error.tls_no_answer"),
+                          detail=phrase("probe.error.tls_no_answer"))
+            self.fail_error(StepName.TLS, started, "tls.handshake_failed", exc)
         except OSError as exc:
-            self.fail(StepName.TLS, started, "tls.handshake_failed", f"connection closed during the handshake ({exc.__class__.__name__})",
-                      detail="the connection was closed during the handshake",
-                      **{"detail@ru": "соединение закрыто во время рукопожатия"})
+            self.fail_error(StepName.TLS, started, "tls.handshake_failed",
+                            ProbeError("reset", phrase("probe.tls.closed_during_handshake"), os_reason(exc)))
         self.encrypted = True
-        self.step(StepName.TLS, StepStatus.OK, started, f"{self.channel.tls_version}{' (verification OFF)' if self.policy.insecure else ''}")
+        version = self.channel.tls_version or "TLS"
+        self.step(StepName.TLS, StepStatus.OK, started,
+                  phrase("probe.step.tls_unverified" if self.policy.insecure else "probe.step.tls_version", version=version))
 
     def _fetch_certificate(self, implicit: bool) -> tuple[str, list[str]]:
         """Reconnect without verification only to show the user which certificate the server has."""
@@ -438,28 +506,31 @@ class Probe:
                         word, rest = "AUTH", word[5:] + " " + rest
                     self.extensions[word.upper()] = rest.strip()
         except ProbeError as exc:
-            code = "net.protocol_error" if exc.kind == "protocol" else ("net.timeout" if exc.kind == "timeout" else "net.reset")
-            self.fail(StepName.EHLO, started, code, exc.detail, detail=exc.detail, reply=exc.detail)
+            self.fail_error(StepName.EHLO, started, self._error_code(exc), exc)
         if reply.code != 250:
-            self.fail(StepName.EHLO, started, "net.server_unavailable", reply.first, evidence=reply.text, reply=reply.first)
-        shown = ", ".join(f"{k} {v}".strip() for k, v in self.extensions.items()) or "no extensions (HELO)"
-        self.step(StepName.EHLO, StepStatus.OK, started, shown[:300])
+            self.fail(StepName.EHLO, started, "net.server_unavailable", phrase("probe.step.service_refused"),
+                      evidence=server(reply.text), reply=server(reply.first))
+        shown = ", ".join(f"{k} {v}".strip() for k, v in self.extensions.items())
+        self.step(StepName.EHLO, StepStatus.OK, started,
+                  phrase("probe.step.extensions", extensions=shown[:300]) if shown else phrase("probe.step.helo_only"))
 
     def starttls(self) -> None:
         started = time.perf_counter()
         assert self.channel is not None
         deadline = self.deadline()
         if "STARTTLS" not in self.extensions:
-            self.step(StepName.TLS, StepStatus.FAIL, started, "STARTTLS not offered", "tls.starttls_unsupported")
+            self.step(StepName.TLS, StepStatus.FAIL, started, phrase("probe.step.starttls_not_offered"),
+                      "tls.starttls_unsupported")
             self.find("tls.starttls_unsupported", StepName.TLS)
             return
         try:
             reply = self.channel.command("STARTTLS", deadline)
         except ProbeError as exc:
-            self.fail(StepName.TLS, started, "tls.handshake_failed", exc.detail, detail=exc.detail)
+            self.fail_error(StepName.TLS, started, "tls.handshake_failed", exc)
         if reply.code != 220:
-            self.step(StepName.TLS, StepStatus.FAIL, started, reply.first, "tls.starttls_unsupported")
-            self.find("tls.starttls_unsupported", StepName.TLS, evidence=reply.text)
+            self.step(StepName.TLS, StepStatus.FAIL, started, phrase("probe.step.starttls_refused"),
+                      "tls.starttls_unsupported", server(reply.first))
+            self.find("tls.starttls_unsupported", StepName.TLS, evidence=server(reply.text), reply=server(reply.first))
             return
         self._handshake(started, deadline, implicit=False)
         # RFC 3207 §4.2: forget what was learnt before TLS and ask again.
@@ -472,54 +543,51 @@ class Probe:
         started = time.perf_counter()
         assert self.channel is not None
         if not self.s.user or self.s.password is None:
-            self.step(StepName.AUTH, StepStatus.SKIP, started, "no user/password configured")
+            self.step(StepName.AUTH, StepStatus.SKIP, started, phrase("probe.step.no_credentials"))
             return None
         if not self.encrypted and not self.policy.allow_plaintext_auth:
-            self.step(StepName.AUTH, StepStatus.SKIP, started,
-                      "not sent: the connection is not encrypted (--allow-plaintext-auth for lab servers)")
+            self.step(StepName.AUTH, StepStatus.SKIP, started, phrase("probe.step.auth_not_sent"))
             if not any(f.code == "tls.starttls_unsupported" for f in self.run.findings):
                 self.run.findings.append(Finding(code="auth.requires_tls", variant="plaintext_refused", step=StepName.AUTH))
             return False
         offered = self.extensions.get("AUTH", "").upper().split()
         if not offered:
-            self.fail(StepName.AUTH, started, "auth.not_supported", "no AUTH extension advertised",
-                      variant="probe", mechanisms="no AUTH", **{"mechanisms@ru": "отсутствие AUTH",
-                                                "detail": "The server does not accept logins on this port.",
-                                                "detail@ru": "Сервер не принимает вход на этом порту."})
+            self.fail(StepName.AUTH, started, "auth.not_supported", phrase("probe.step.no_auth"), variant="probe",
+                      offer=phrase("probe.auth.offer_none"), mechanisms="", detail=phrase("probe.auth.no_login_here"))
         mechanism = next((m for m in ("PLAIN", "LOGIN", "CRAM-MD5") if m in offered), None)
         if mechanism is None:
             oauth_only = any(m in offered for m in ("XOAUTH2", "OAUTHBEARER"))
-            detail_en = "Only OAuth2 is offered: a password cannot be used." if oauth_only else "None of PLAIN, LOGIN, CRAM-MD5 is offered."
-            detail_ru = "Предлагается только OAuth2: паролем войти нельзя." if oauth_only else "Не предлагается ни PLAIN, ни LOGIN, ни CRAM-MD5."
-            self.fail(StepName.AUTH, started, "auth.not_supported", f"offered: {' '.join(offered)}",
-                      variant="probe", mechanisms="AUTH " + " ".join(offered), detail=detail_en, **{"detail@ru": detail_ru})
+            mechanisms = " ".join(offered)
+            self.fail(StepName.AUTH, started, "auth.not_supported", phrase("probe.step.auth_offered", mechanisms=mechanisms),
+                      variant="probe", offer=phrase("probe.auth.offer_only", mechanisms=mechanisms), mechanisms=mechanisms,
+                      detail=phrase("probe.auth.oauth_only" if oauth_only else "probe.auth.no_password_mechanism"))
         self.auth_mechanism = mechanism
         deadline = self.deadline()
         try:
             reply = self._authenticate(mechanism, deadline)
         except ProbeError as exc:
             self.transcript.secret = False
-            code = "net.protocol_error" if exc.kind == "protocol" else ("net.timeout" if exc.kind == "timeout" else "net.reset")
-            self.fail(StepName.AUTH, started, code, exc.detail, detail=exc.detail, reply=exc.detail)
+            self.fail_error(StepName.AUTH, started, self._error_code(exc), exc)
         finally:
             self.transcript.secret = False
         if reply.code == 235:
-            self.step(StepName.AUTH, StepStatus.OK, started, f"AUTH {mechanism} as {self.s.user}")
+            self.step(StepName.AUTH, StepStatus.OK, started, phrase("probe.step.auth_ok", mechanism=mechanism, user=self.s.user))
             return True
         if 200 <= reply.code < 400:  # a 2xx/3xx that is not "235 authenticated": the dialogue is out of step
             self.channel.broken = True
-            detail = f"unexpected reply to AUTH: {reply.first[:120]}"
-            self.fail(StepName.AUTH, started, "net.protocol_error", detail, evidence=reply.text, detail=detail)
+            self.fail(StepName.AUTH, started, "net.protocol_error", phrase("probe.step.auth_unexpected"),
+                      evidence=server(reply.text), reply=server(reply.first[:120]), detail=phrase("probe.step.auth_unexpected"))
         match = _matcher().match_or_fallback(reply.text, ("auth",), require_context=False)
         code, provider = self._auth_code(reply, match)
-        self.step(StepName.AUTH, StepStatus.FAIL, started, reply.first[:200], code)
-        self.find(code, StepName.AUTH, evidence=reply.text, provider=provider, reply=reply.first[:160])
+        self.step(StepName.AUTH, StepStatus.FAIL, started, None, code, server(reply.first[:200]))
+        self.find(code, StepName.AUTH, evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]))
         return False
 
     @staticmethod
     def _auth_code(reply: Reply, match) -> tuple[str, str | None]:
         if match is not None and match.code.startswith(("auth.", "delivery.", "sender.", "net.")) and match.code != "smtp.reply_error":
             return match.code, match.provider
+        # NOTE for the lead: this duplicates knowledge/matcher.py (BASIC / ENHANCED / status_fallback) for AUTH replies.
         by_code = {535: "auth.bad_credentials", 534: "auth.app_password_required", 530: "auth.requires_tls",
                    538: "auth.requires_tls", 504: "auth.not_supported", 454: "auth.too_many_attempts"}
         return by_code.get(reply.code, "auth.bad_credentials"), None
@@ -548,7 +616,8 @@ class Probe:
             challenge = base64.b64decode(reply.lines[0].strip(), validate=True)
         except (ValueError, IndexError) as exc:
             channel.send("*", deadline)  # RFC 4954: cancel the exchange
-            raise ProbeError("protocol", "the server sent an invalid CRAM-MD5 challenge") from exc
+            raise ProbeError("protocol", phrase("probe.error.bad_cram_challenge"),
+                             server(reply.first[:80])) from exc
         self.transcript.secret = True
         digest = hmac.new(secret.encode(), challenge, hashlib.md5).hexdigest()
         return channel.command(base64.b64encode(f"{user} {digest}".encode()).decode(), deadline)
@@ -560,28 +629,27 @@ class Probe:
         assert self.channel is not None
         sender = self.s.sender or (self.s.user if self.s.user and "@" in self.s.user else None)
         if not sender:
-            self.step(StepName.SENDER, StepStatus.SKIP, started, "no sender configured")
+            self.step(StepName.SENDER, StepStatus.SKIP, started, phrase("probe.step.no_sender"))
             return
         recipient = self.policy.send_to or sender
         deadline = self.deadline()
-        params = {"sender": sender, "user": self.s.user or "-", "domain": sender.rsplit("@", 1)[-1]}
+        params: dict[str, Param] = {"sender": sender, "user": self.s.user or "-", "domain": sender.rsplit("@", 1)[-1]}
         try:
             reply = self.channel.command(f"MAIL FROM:<{sender}>", deadline)
             if reply.code != 250:
                 code, provider = self._sender_code(reply, at_rcpt=False)
-                self.fail(StepName.SENDER, started, code, f"MAIL FROM: {reply.first[:160]}", evidence=reply.text,
-                          provider=provider, reply=reply.first[:160], **params)
+                self.fail(StepName.SENDER, started, code, phrase("probe.step.rejected_at", command="MAIL FROM"),
+                          evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]), **params)
             reply = self.channel.command(f"RCPT TO:<{recipient}>", deadline)
             if reply.code not in (250, 251):
                 code, provider = self._sender_code(reply, at_rcpt=True)
-                self.fail(StepName.SENDER, started, code, f"RCPT TO: {reply.first[:160]}", evidence=reply.text,
-                          provider=provider, reply=reply.first[:160], **params)
+                self.fail(StepName.SENDER, started, code, phrase("probe.step.rejected_at", command="RCPT TO"),
+                          evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]), **params)
             if not self.policy.send_to:
                 self.channel.command("RSET", deadline)
         except ProbeError as exc:
-            code = "net.protocol_error" if exc.kind == "protocol" else ("net.timeout" if exc.kind == "timeout" else "net.reset")
-            self.fail(StepName.SENDER, started, code, exc.detail, detail=exc.detail, reply=exc.detail)
-        self.step(StepName.SENDER, StepStatus.OK, started, f"{sender} → {recipient} accepted")
+            self.fail_error(StepName.SENDER, started, self._error_code(exc), exc)
+        self.step(StepName.SENDER, StepStatus.OK, started, phrase("probe.step.sender_ok", sender=sender, recipient=recipient))
 
     @staticmethod
     def _sender_code(reply: Reply, at_rcpt: bool) -> tuple[str, str | None]:
@@ -601,46 +669,39 @@ class Probe:
         assert self.channel is not None
         deadline = self.deadline()
         sender = self.s.sender or self.s.user or ""
-        message = [
-            f"From: {sender}",
-            f"To: {self.policy.send_to}",
-            "Subject: smtpdoctor test / проверка smtpdoctor",
-            "MIME-Version: 1.0",
-            "Content-Type: text/plain; charset=utf-8",
-            "Content-Transfer-Encoding: 8bit",
-            "",
-            "This is a test message from smtpdoctor: your SMTP settings can send mail.",
-            "Это тестовое письмо от smtpdoctor: ваши настройки SMTP позволяют отправлять почту.",
-        ]
+        message = test_message(sender, self.policy.send_to)
         try:
             reply = self.channel.command("DATA", deadline)
             if reply.code != 354:
                 code, provider = self._sender_code(reply, at_rcpt=True)
-                self.fail(StepName.SEND, started, code, reply.first, evidence=reply.text, provider=provider, reply=reply.first)
+                self.fail(StepName.SEND, started, code, phrase("probe.step.rejected_at", command="DATA"),
+                          evidence=server(reply.text), provider=provider, reply=server(reply.first))
             for line in message:
                 self.channel.send("." + line if line.startswith(".") else line, deadline)
             reply = self.channel.command(".", deadline)
         except ProbeError as exc:
-            self.fail(StepName.SEND, started, "net.reset", exc.detail, detail=exc.detail)
+            self.fail_error(StepName.SEND, started, "net.reset", exc)
         if reply.code != 250:
             match = _matcher().match_or_fallback(reply.text, ("delivery", "sender"), require_context=False)
             code = match.code if match and match.code != "smtp.reply_error" else "delivery.spam_rejected"
-            self.fail(StepName.SEND, started, code, reply.first, evidence=reply.text,
-                      provider=match.provider if match else None, reply=reply.first)
-        self.step(StepName.SEND, StepStatus.OK, started, reply.first[:160])
-        self.find("ok.sent", StepName.SEND, evidence=reply.text,
-                  detail=f"The server accepted the message for {self.policy.send_to}: {reply.first}",
-                  **{"detail@ru": f"Сервер принял письмо для {self.policy.send_to}: {reply.first}"})
+            self.fail(StepName.SEND, started, code, phrase("probe.step.message_rejected"), evidence=server(reply.text),
+                      provider=match.provider if match else None, reply=server(reply.first))
+        self.step(StepName.SEND, StepStatus.OK, started, phrase("probe.step.sent", recipient=self.policy.send_to),
+                  reply=server(reply.first[:160]))
+        self.find("ok.sent", StepName.SEND, evidence=server(reply.text), recipient=self.policy.send_to,
+                  reply=server(reply.first), detail=phrase("probe.ok.sent", recipient=self.policy.send_to,
+                                                           reply=server(reply.first)))
 
     def healthy(self) -> None:
-        mode = "implicit TLS" if self.s.secure else "STARTTLS"
-        mode_ru = "неявный TLS" if self.s.secure else "STARTTLS"
         tls = self.channel.tls_version if self.channel else None
-        login = f"AUTH {self.auth_mechanism} as {self.s.user}" if self.auth_mechanism else "no login tested"
-        login_ru = f"AUTH {self.auth_mechanism} под {self.s.user}" if self.auth_mechanism else "вход не проверялся"
-        self.find("ok.connected", None,
-                  detail=f"{self.host}:{self.s.port} — {mode} ({tls or 'no TLS'}), {login}",
-                  **{"detail@ru": f"{self.host}:{self.s.port} — {mode_ru} ({tls or 'без TLS'}), {login_ru}"})
+        if not self.encrypted:
+            mode = phrase("probe.mode.plain")
+        else:
+            mode = phrase("probe.mode.tls_version" if self.s.secure else "probe.mode.starttls_version", version=tls or "TLS")
+        login = (phrase("probe.ok.login", mechanism=self.auth_mechanism, user=self.s.user or "")
+                 if self.auth_mechanism else phrase("probe.ok.no_login"))
+        self.find("ok.connected", None, mode=mode, login=login,
+                  detail=phrase("probe.ok.connected", endpoint=f"{self.host}:{self.s.port}", mode=mode, login=login))
 
     def quit(self) -> None:
         if self.channel is None:
@@ -654,6 +715,25 @@ class Probe:
             pass
         finally:
             self.channel.close()
+
+
+def test_message(sender: str, recipient: str | None) -> list[str]:
+    """The --send-to message: a bilingual body (message content, not interface), texts from probe.toml."""
+    from email.header import Header
+
+    from smtpdoctor.render.i18n import Lang, tr
+
+    subject = " / ".join(dict.fromkeys(tr("probe.message.subject", lang) for lang in Lang))
+    return [
+        f"From: {sender}",
+        f"To: {recipient}",
+        f"Subject: {Header(subject, 'utf-8').encode()}",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: 8bit",
+        "",
+        *(tr("probe.message.body", lang) for lang in Lang),
+    ]
 
 
 def run_probe(settings: SmtpSettings, preset: ProviderPreset | None, policy: ProbePolicy,

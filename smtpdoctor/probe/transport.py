@@ -7,11 +7,14 @@ Everything a stranger's server controls is bounded: line length, lines per reply
 from __future__ import annotations
 
 import errno
+import os
 import selectors
 import socket
 import ssl
 import time
 from dataclasses import dataclass, field
+
+from smtpdoctor.report import Evidence, EvidenceKind, Phrase, phrase
 
 MAX_LINE = 8192  # bytes per reply line (RFC 5321 allows 512; real servers stay far below 8 KiB)
 MAX_LINES = 200  # lines per multi-line reply
@@ -19,12 +22,21 @@ ATTEMPT_DELAY = 0.25  # RFC 8305: start the next address after 250 ms without an
 
 
 class ProbeError(Exception):
-    """A failure the runner turns into a finding."""
+    """A failure the runner turns into a finding: our reason as a Phrase, the other side's words as Evidence."""
 
-    def __init__(self, kind: str, detail: str = "") -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind  # timeout | refused | reset | protocol | unreachable
-        self.detail = detail
+    def __init__(self, kind: str, reason: Phrase, evidence: Evidence | None = None) -> None:
+        super().__init__(f"{kind}: {reason.id}")
+        self.kind = kind  # timeout | refused | reset | protocol | unreachable | dns
+        self.reason = reason
+        self.evidence = evidence  # SYSTEM: the OS's or OpenSSL's reason; SERVER: what the server sent
+
+
+def system(text: str) -> Evidence:
+    return Evidence(EvidenceKind.SYSTEM, text)
+
+
+def os_reason(exc: OSError) -> Evidence:
+    return system(exc.strerror or exc.__class__.__name__)
 
 
 @dataclass
@@ -103,7 +115,7 @@ def connect(addresses: list[tuple], deadline: float) -> socket.socket:
                 break
             wait = min(remaining(deadline), max(0.0, next_start - now) if queue else remaining(deadline))
             if wait <= 0 and remaining(deadline) <= 0:
-                raise ProbeError("timeout", "no answer to the TCP connection")
+                raise ProbeError("timeout", phrase("probe.error.connect_no_answer"))
             for key, _ in sel.select(timeout=max(wait, 0.001)):
                 sock = key.fileobj
                 code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
@@ -118,16 +130,18 @@ def connect(addresses: list[tuple], deadline: float) -> socket.socket:
                 errors.append(code)
                 sock.close()
             if remaining(deadline) <= 0:
-                raise ProbeError("timeout", "no answer to the TCP connection")
+                raise ProbeError("timeout", phrase("probe.error.connect_no_answer"))
     finally:
         for sock in pending:
             sock.close()
         sel.close()
     if errors and all(e == errno.ECONNREFUSED for e in errors):
-        raise ProbeError("refused", "connection refused")
+        raise ProbeError("refused", phrase("probe.error.refused"), system(os.strerror(errno.ECONNREFUSED)))
     if errors:
-        raise ProbeError("unreachable", errno.errorcode.get(errors[-1], str(errors[-1])))
-    raise ProbeError("timeout", "no answer to the TCP connection")
+        code = errors[-1]
+        raise ProbeError("unreachable", phrase("probe.error.unreachable"),
+                         system(f"{errno.errorcode.get(code, code)}: {os.strerror(code)}"))
+    raise ProbeError("timeout", phrase("probe.error.connect_no_answer"))
 
 
 class SmtpChannel:
@@ -156,29 +170,29 @@ class SmtpChannel:
     def _recv_once(self, deadline: float) -> bytes:
         left = remaining(deadline)
         if left <= 0:
-            raise ProbeError("timeout", "no reply in time")
+            raise ProbeError("timeout", phrase("probe.error.no_reply"))
         self.sock.settimeout(left)
         try:
             data = self.sock.recv(65536)
         except (socket.timeout, TimeoutError) as exc:
-            raise ProbeError("timeout", "no reply in time") from exc
+            raise ProbeError("timeout", phrase("probe.error.no_reply")) from exc
         except ssl.SSLError as exc:
-            raise ProbeError("reset", f"TLS error while reading: {exc.reason or exc}") from exc
+            raise ProbeError("reset", phrase("probe.error.tls_read"), system(str(exc.reason or exc))) from exc
         except OSError as exc:
-            raise ProbeError("reset", exc.strerror or exc.__class__.__name__) from exc
+            raise ProbeError("reset", phrase("probe.error.connection_lost"), os_reason(exc)) from exc
         if not data:
-            raise ProbeError("reset", "the server closed the connection")
+            raise ProbeError("reset", phrase("probe.error.closed"))
         return data
 
     def read_line(self, deadline: float) -> str:
         while b"\n" not in self.buffer:
             if len(self.buffer) > MAX_LINE:
                 self.broken = True
-                raise ProbeError("protocol", f"a reply line longer than {MAX_LINE} bytes")
+                raise ProbeError("protocol", phrase("probe.error.line_too_long", n=MAX_LINE))
             self.buffer += self._recv(deadline)
         raw, _, self.buffer = self.buffer.partition(b"\n")
         if len(raw) > MAX_LINE:
-            raise ProbeError("protocol", f"a reply line longer than {MAX_LINE} bytes")
+            raise ProbeError("protocol", phrase("probe.error.line_too_long", n=MAX_LINE))
         return raw.rstrip(b"\r").decode("utf-8", "replace")
 
     def read_reply(self, deadline: float) -> Reply:
@@ -189,18 +203,18 @@ class SmtpChannel:
             self.transcript.server(line)
             if len(line) < 3 or not line[:3].isdigit() or (len(line) > 3 and line[3] not in " -"):
                 self.broken = True
-                raise ProbeError("protocol", f"not an SMTP reply: {line[:80]!r}")
+                raise ProbeError("protocol", phrase("probe.error.not_smtp"), Evidence(EvidenceKind.SERVER, line[:80]))
             this = int(line[:3])
             if code is not None and this != code:
                 self.broken = True
-                raise ProbeError("protocol", "reply codes change inside one multi-line reply")
+                raise ProbeError("protocol", phrase("probe.error.code_changed"), Evidence(EvidenceKind.SERVER, line[:80]))
             code = this
             lines.append(line[4:])
             if len(line) == 3 or line[3] == " ":
                 return Reply(code, lines)
             if len(lines) >= MAX_LINES:
                 self.broken = True
-                raise ProbeError("protocol", f"a multi-line reply longer than {MAX_LINES} lines")
+                raise ProbeError("protocol", phrase("probe.error.too_many_lines", n=MAX_LINES))
 
     def send(self, line: str, deadline: float, masked: str | None = None) -> None:
         if masked is not None:
@@ -209,16 +223,16 @@ class SmtpChannel:
             self.transcript.client(line)
         left = remaining(deadline)
         if left <= 0:
-            raise ProbeError("timeout", "no time left to send")
+            raise ProbeError("timeout", phrase("probe.error.no_time_to_send"))
         self.sock.settimeout(left)
         try:
             self.sock.sendall(line.encode("utf-8") + b"\r\n")
         except (socket.timeout, TimeoutError) as exc:
             self.broken = True
-            raise ProbeError("timeout", "the server stopped reading") from exc
+            raise ProbeError("timeout", phrase("probe.error.stopped_reading")) from exc
         except OSError as exc:
             self.broken = True
-            raise ProbeError("reset", exc.strerror or exc.__class__.__name__) from exc
+            raise ProbeError("reset", phrase("probe.error.connection_lost"), os_reason(exc)) from exc
 
     def command(self, line: str, deadline: float, masked: str | None = None) -> Reply:
         self.send(line, deadline, masked)
@@ -228,17 +242,17 @@ class SmtpChannel:
         """Wrap the socket; ssl errors propagate to the caller, who knows the step."""
         if self.buffer:
             # RFC 3207 §4.2: data the server sent before the TLS handshake must be discarded.
-            self.transcript.note("discarded data sent before the TLS handshake")
+            self.transcript.note(f"STARTTLS: -{len(self.buffer)} B (RFC 3207 4.2)")
             self.buffer = b""
         left = remaining(deadline)
         if left <= 0:
-            raise ProbeError("timeout", "no time left for the TLS handshake")
+            raise ProbeError("timeout", phrase("probe.error.no_time_for_tls"))
         self.sock.settimeout(left)
         try:
             self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname)
         except (socket.timeout, TimeoutError) as exc:
             self.broken = True
-            raise ProbeError("timeout", "the TLS handshake got no answer") from exc
+            raise ProbeError("timeout", phrase("probe.error.tls_no_answer")) from exc
         except (ssl.SSLError, OSError):
             self.broken = True
             raise

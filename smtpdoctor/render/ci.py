@@ -5,8 +5,10 @@ from __future__ import annotations
 from xml.etree import ElementTree as ET
 
 from smtpdoctor.knowledge.catalog import Catalog
-from smtpdoctor.render.i18n import Lang, tr
-from smtpdoctor.report import CheckResult, Finding, Severity, StepStatus
+from smtpdoctor.render.findings import finding_text
+from smtpdoctor.render.i18n import Lang, render_param, tr
+from smtpdoctor.render.text import visible
+from smtpdoctor.report import Finding, Report, Severity, StepStatus
 
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.OK: "notice"}
 
@@ -21,17 +23,18 @@ def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def github_lines(result: CheckResult, catalog: Catalog, lang: Lang, secrets: list[str] | None = None,
+def github_lines(result: Report, catalog: Catalog, lang: Lang, secrets: list[str] | None = None,
                  in_actions: bool = False) -> list[str]:
     lines: list[str] = []
     if in_actions:
         # The runner consumes this command (it never reaches the log) and masks the value in every
         # later line of the job, whoever prints it. Outside Actions it would be a leak: never emitted.
         lines += [f"::add-mask::{secret}" for secret in secrets or [] if secret]
-    naming = result.naming_obj()
+    naming = result.naming
     for f in result.findings:
-        severity = catalog.severity_of(f)
-        title, explanation, fix = catalog.render(f, lang, naming)
+        severity = f.severity
+        text = finding_text(f, catalog, lang, naming)
+        title, explanation, fix = text.title, visible(text.explanation), text.fix
         props = [f"title={_prop(f'{f.code}: {title}')}"]
         if f.source is not None and f.source.file:
             props.insert(0, f"file={_prop(f.source.file)}")
@@ -41,36 +44,38 @@ def github_lines(result: CheckResult, catalog: Catalog, lang: Lang, secrets: lis
         if fix:
             message += "\n" + tr("heading.fix", lang) + ":\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(fix, 1))
         if f.evidence:
-            message += f"\n{tr('heading.evidence', lang)}: {f.evidence}"
+            message += f"\n{tr('evidence.' + f.evidence.kind.value, lang)}: {visible(f.evidence.text)}"
         lines.append(f"::{LEVEL[severity]} {','.join(props)}::{_data(message)}")
     return lines
 
 
-def markdown_summary(result: CheckResult, catalog: Catalog, lang: Lang) -> str:
-    naming = result.naming_obj()
+def markdown_summary(result: Report, catalog: Catalog, lang: Lang) -> str:
+    naming = result.naming
     head = f"## smtpdoctor — {result.provider_name or tr('heading.provider_unknown', lang)}\n\n"
     if result.steps:
-        head += "| " + tr("heading.steps", lang) + " | | ms |\n|---|---|---|\n"
+        head += f"| {tr('heading.steps', lang)} | | {tr('heading.unit_ms', lang)} |\n|---|---|---|\n"
         for step in result.steps:
             head += f"| {tr('step.' + step.name.value, lang)} | {tr('status.' + step.status.value, lang)} | {step.elapsed_ms:.0f} |\n"
         head += "\n"
     if not result.findings:
         return head + tr("verdict.ok_offline" if result.offline else "verdict.ok", lang) + "\n"
-    body = "| | code | |\n|---|---|---|\n"
+    body = f"| | {tr('heading.code', lang)} | |\n|---|---|---|\n"
     for f in result.findings:
-        title, _, _ = catalog.render(f, lang, naming)
-        body += f"| {tr('severity.' + catalog.severity_of(f).value, lang)} | `{f.code}` | {title.replace('|', '/')} |\n"
+        title = finding_text(f, catalog, lang, naming).title
+        body += f"| {tr('severity.' + f.severity.value, lang)} | `{f.code}` | {title.replace('|', '/')} |\n"
     fixes = ""
     for f in result.findings:
-        title, explanation, fix = catalog.render(f, lang, naming)
+        text = finding_text(f, catalog, lang, naming)
+        title, explanation, fix = text.title, visible(text.explanation), text.fix
         if fix:
             fixes += f"\n**{title}** — {explanation}\n\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(fix, 1)) + "\n"
     return head + body + fixes
 
 
-def junit_xml(result: CheckResult, catalog: Catalog, lang: Lang, strict: bool = False) -> str:
-    """One test case per static check, per probe step and for the DNS checks."""
-    naming = result.naming_obj()
+def junit_xml(result: Report, catalog: Catalog, lang: Lang, strict: bool = False) -> str:
+    """One test case per static check, per probe step and for the DNS checks. Text from outside has its
+    control characters escaped: XML 1.0 cannot carry them, and a report must stay well-formed."""
+    naming = result.naming
     by_code: dict[str, list[Finding]] = {}
     for f in result.findings:
         by_code.setdefault(f.code, []).append(f)
@@ -85,17 +90,18 @@ def junit_xml(result: CheckResult, catalog: Catalog, lang: Lang, strict: bool = 
             ET.SubElement(element, "skipped", message=skipped)
             counts["skipped"] += 1
             return
-        failing = [f for f in findings if catalog.severity_of(f) in bad]
+        failing = [f for f in findings if f.severity in bad]
         for f in failing:
-            title, explanation, fix = catalog.render(f, lang, naming)
-            failure = ET.SubElement(element, "failure", message=f"{f.code}: {title}", type=f.code)
-            failure.text = "\n".join([explanation, *fix, *([f.evidence] if f.evidence else [])])
+            text = finding_text(f, catalog, lang, naming)
+            failure = ET.SubElement(element, "failure", message=visible(f"{f.code}: {text.title}"), type=f.code)
+            failure.text = visible("\n".join([text.explanation, *text.fix, *([f.evidence.text] if f.evidence else [])]))
         if failing:
             counts["failures"] += 1
         others = [f for f in findings if f not in failing]
         if others:
             out = ET.SubElement(element, "system-out")
-            out.text = "\n".join(f"{catalog.severity_of(f).value}: {f.code}: {catalog.render(f, lang, naming)[0]}" for f in others)
+            out.text = visible("\n".join(f"{f.severity.value}: {f.code}: {finding_text(f, catalog, lang, naming).title}"
+                                          for f in others))
 
     used: set[int] = set()
     for name, codes in result.checks.items():
@@ -105,12 +111,13 @@ def junit_xml(result: CheckResult, catalog: Catalog, lang: Lang, strict: bool = 
                 if id(f) not in used:
                     found.append(f)
                     used.add(id(f))
-        case("smtpdoctor.settings.model", name, found)
+        case("smtpdoctor.settings", name, found)
     for step in result.steps:
         found = [f for f in result.findings if f.step == step.name and id(f) not in used]
         used.update(id(f) for f in found)
         if step.status is StepStatus.SKIP:
-            case("smtpdoctor.probe", step.name.value, found, step.elapsed_ms / 1000, skipped=step.detail or "skipped")
+            reason = render_param(step.detail, lang) if step.detail else tr("status.skip", lang)
+            case("smtpdoctor.probe", step.name.value, found, step.elapsed_ms / 1000, skipped=visible(reason))
         else:
             case("smtpdoctor.probe", step.name.value, found, step.elapsed_ms / 1000)
     rest = [f for f in result.findings if id(f) not in used]

@@ -1,14 +1,20 @@
-"""Language choice and the UI strings that are not diagnoses (headings, step names, errors).
+"""The reader's language: choosing it, and turning message ids, phrases and parameters into text.
 
-Every user-facing string goes through :func:`tr`; a test fails if an id lacks en or ru.
+The only place that knows a language. Texts live in `knowledge/messages.toml` and
+`knowledge/phrases/*.toml` (one id namespace; a test checks every id has en and ru). Templates use
+`{name}` for a parameter and `{n|word}` for the plural of a word from `[plural]` agreeing with the
+number `n`: "{n} {n|line}" gives "1 line", "5 lines", "1 строка", "3 строки", "5 строк".
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
 from importlib.resources import files
+
+from smtpdoctor.report import Evidence, Phrase, ValueSource
 
 
 class Lang(StrEnum):
@@ -31,71 +37,124 @@ def detect_lang(explicit: str | None, env: Mapping[str, str]) -> Lang:
     return Lang.EN
 
 
-@cache
-def _messages() -> dict[str, dict[str, str]]:
-    from smtpdoctor.knowledge.tomlcache import loads_cached
-
-    raw = loads_cached((files("smtpdoctor.knowledge") / "messages.toml").read_text(encoding="utf-8"), "messages")
-    flat: dict[str, dict[str, str]] = {}
-
-    raw.pop("details_ru", None)
-
+def _flatten(raw: dict, into: dict[str, dict], origin: str) -> None:
     def walk(prefix: str, node: dict) -> None:
-        if "en" in node and isinstance(node["en"], str):
-            flat[prefix] = node
+        if "en" in node and not isinstance(node["en"], dict):
+            if prefix in into:
+                raise ValueError(f"message id {prefix} defined twice ({origin})")
+            into[prefix] = node
             return
         for key, value in node.items():
-            walk(f"{prefix}.{key}" if prefix else key, value)
+            if isinstance(value, dict):
+                walk(f"{prefix}.{key}" if prefix else key, value)
 
     walk("", raw)
+
+
+@cache
+def _messages() -> dict[str, dict]:
+    from smtpdoctor.knowledge.tomlcache import loads_cached
+
+    root = files("smtpdoctor.knowledge")
+    flat: dict[str, dict] = {}
+    sources = [root / "messages.toml"]
+    phrases = root / "phrases"
+    if phrases.is_dir():
+        sources += sorted((p for p in phrases.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
+    for source in sources:
+        _flatten(loads_cached(source.read_text(encoding="utf-8"), f"messages-{source.name}"), flat, source.name)
     return flat
 
 
-@cache
-def _details_ru() -> list[tuple[str, str]]:
-    from smtpdoctor.knowledge.tomlcache import loads_cached
-
-    raw = loads_cached((files("smtpdoctor.knowledge") / "messages.toml").read_text(encoding="utf-8"), "messages")
-    return sorted(raw.get("details_ru", {}).items(), key=lambda item: -len(item[0]))
-
-
-def localise_detail(text: str, lang: Lang) -> str:
-    """Probe-written details (not server replies) in the reader's language."""
-    if lang is not Lang.RU or not text:
-        return text
-    for english, russian in _details_ru():
-        text = text.replace(english, russian)
-    return text
-
-
 def message_ids() -> list[str]:
-    return sorted(_messages())
+    return sorted(k for k in _messages() if not k.startswith("plural."))
 
 
-class _Keep(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+def has_message(message_id: str) -> bool:
+    return message_id in _messages()
+
+
+def plural_form(n: int, lang: Lang) -> int:
+    """Index of the plural form: English one/other; Russian one/few/many (1 строка, 2 строки, 5 строк, 11 строк)."""
+    n = abs(int(n))
+    if lang is Lang.RU:
+        if n % 10 == 1 and n % 100 != 11:
+            return 0
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return 1
+        return 2
+    return 0 if n == 1 else 1
+
+
+def plural(word: str, n: int, lang: Lang) -> str:
+    forms = _messages()[f"plural.{word}"][lang.value]
+    return forms[plural_form(n, lang)]
+
+
+_FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\|([a-z_]+))?\}")
+
+
+def fill(template: str, params: Mapping[str, object], lang: Lang) -> str:
+    """Fill `{name}` and `{n|word}`; a parameter that is not given leaves `{name}` for the caller to tidy."""
+    if "{" not in template:
+        return template
+
+    def one(m: re.Match) -> str:
+        name, word = m.group(1), m.group(2)
+        if name not in params:
+            return m.group(0)
+        value = params[name]
+        if word:
+            return plural(word, int(value), lang)
+        return render_param(value, lang)
+
+    return _FIELD.sub(one, template)
+
+
+def render_param(value: object, lang: Lang) -> str:
+    """A language-neutral parameter as text: phrases translated, lists joined, evidence quoted as it is."""
+    if isinstance(value, Phrase):
+        return tr(value.id, lang, **value.params)
+    if isinstance(value, Evidence):
+        return value.text
+    if isinstance(value, ValueSource):
+        return source_label(value, lang)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (tuple, list)):
+        parts = [render_param(v, lang) for v in value]
+        if len(parts) <= 1:
+            return "".join(parts)
+        return ", ".join(parts[:-1]) + tr("join.and", lang) + parts[-1]
+    return str(value)
 
 
 def tr(message_id: str, lang: Lang, **params: object) -> str:
     entry = _messages().get(message_id)
     if entry is None:
-        return message_id
+        raise KeyError(f"no message {message_id!r}")
     text = entry.get(lang.value) or entry["en"]
-    return text.format_map(_Keep({k: str(v) for k, v in params.items()})) if params else text
+    return fill(text, params, lang) if params else text
 
 
-def plural_ru(n: int, one: str, few: str, many: str) -> str:
-    """Russian has three plural forms: 1 строка, 2 строки, 5 строк (and 11-14 take the 'many' form)."""
-    n = abs(n)
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
+def source_label(source: ValueSource | None, lang: Lang) -> str:
+    """'SMTP_PORT (from .env, line 4)': where a value came from, in the reader's language."""
+    if source is None:
+        return ""
+    from pathlib import PurePath
+
+    kind = source.kind if source.kind in _SOURCE_KINDS else "default"
+    if kind == "default":
+        return source.name
+    where = PurePath(source.file or ".env").name if source.file or kind == "dotenv" else ""
+    key = f"source.{kind}_line" if source.line and kind in ("dotenv", "config") else f"source.{kind}"
+    return tr(key, lang, name=source.name, file=where, line=source.line or "")
+
+
+_SOURCE_KINDS = {"option", "stdin", "env", "dotenv", "url", "config", "provider", "default"}
 
 
 def count_lines(n: int, lang: Lang) -> str:
-    if lang is Lang.RU:
-        return f"{n} {plural_ru(n, 'строка', 'строки', 'строк')}"
-    return f"{n} line" if n == 1 else f"{n} lines"
+    return f"{n} {plural('line', n, lang)}"

@@ -1,69 +1,168 @@
-"""The stable JSON document (schema 1). Fields are only ever added, never renamed. No Rich here."""
+"""The stable JSON documents (schema 1). Fields are only ever added, never renamed. No Rich here.
+
+Language-neutral apart from the human text fields (`title`, `explanation`, `fix`, `label`, `text`):
+the same settings, steps, codes, parameters and evidence for every `--lang`.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from smtpdoctor import __version__
 from smtpdoctor.knowledge.catalog import Catalog
-from smtpdoctor.render.i18n import Lang
-from smtpdoctor.report import CheckResult, Finding, ValueSource
-from smtpdoctor.settings.model import source_label
+from smtpdoctor.render.findings import finding_text
+from smtpdoctor.render.i18n import Lang, render_param, source_label
+from smtpdoctor.report import DnsReport, Evidence, Finding, Phrase, Report, ValueSource
 
 SCHEMA = 1
+# The fields whose content follows --lang; everything else in a document is the same in every language.
+TEXT_FIELDS = frozenset({"title", "explanation", "fix", "label", "text", "lang"})
 
 
 def source_json(source: ValueSource | None, lang: Lang) -> dict | None:
     if source is None:
         return None
     return {"kind": source.kind, "name": source.name, "file": source.file, "line": source.line,
-            "label": source_label(source, lang.value)}
+            "label": source_label(source, lang)}
 
 
-def finding_json(f: Finding, catalog: Catalog, lang: Lang, naming=None) -> dict:
-    title, explanation, fix = catalog.render(f, lang, naming)
-    return {
+def param_json(value: object) -> object:
+    """A finding parameter as data: phrases by id, evidence with whose words they are."""
+    if isinstance(value, Phrase):
+        return {"phrase": value.id, "params": {k: param_json(v) for k, v in value.params.items()}}
+    if isinstance(value, Evidence):
+        return {"evidence": value.kind.value, "text": value.text}
+    if isinstance(value, ValueSource):
+        return {"source": value.name, "kind": value.kind, "file": value.file, "line": value.line}
+    if isinstance(value, (tuple, list)):
+        return [param_json(v) for v in value]
+    return value
+
+
+def evidence_json(evidence: Evidence | None) -> str | None:
+    return evidence.text if evidence is not None else None
+
+
+def finding_json(f: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str, str] | None = None) -> dict:
+    text = finding_text(f, catalog, lang, naming)
+    doc = {
         "code": f.code,
-        "severity": catalog.severity_of(f).value,
-        "title": title,
-        "explanation": explanation,
-        "fix": fix,
-        "evidence": f.evidence,
+        "severity": f.severity.value,
+        "title": text.title,
+        "explanation": text.explanation,
+        "fix": list(text.fix),
+        "evidence": evidence_json(f.evidence),
+        "evidence_kind": f.evidence.kind.value if f.evidence else None,
+        "params": {k: param_json(v) for k, v in f.params.items()},
         "source": source_json(f.source, lang),
         "step": f.step.value if f.step else None,
         "provider": f.provider,
         "variant": f.variant,
     }
+    return doc
 
 
-def check_document(result: CheckResult, catalog: Catalog, lang: Lang, strict: bool = False,
+def dns_json(dns: DnsReport | None) -> dict | None:
+    if dns is None:
+        return None
+    return {"domain": dns.domain, "relay": dns.relay, "mx": list(dns.mx), "spf": dns.spf, "spf_lookups": dns.spf_lookups,
+            "spf_chain": list(dns.spf_chain), "dkim": dict(dns.dkim), "dmarc": dns.dmarc, "dmarc_name": dns.dmarc_name,
+            "skipped": param_json(dns.skipped) if dns.skipped else None}
+
+
+def check_document(result: Report, catalog: Catalog, lang: Lang, strict: bool = False,
                    with_transcript: bool = False) -> dict:
+    code = int(result.exit_code(strict))
+    settings = {}
+    for name, view in result.settings.items():
+        entry = {"value": view.value, "source": source_json(view.source, lang)}
+        if view.length is not None:
+            entry["length"] = view.length
+        if view.shown is not None:
+            entry["text"] = render_param(view.shown, lang)
+        settings[name] = entry
     doc = {
         "schema": SCHEMA,
         "tool": {"name": "smtpdoctor", "version": __version__},
-        "ok": result.exit_code(catalog.severity_of, strict) == 0,
-        "exit_code": int(result.exit_code(catalog.severity_of, strict)),
+        "ok": code == 0,
+        "exit_code": code,
         "lang": lang.value,
         "offline": result.offline,
         "insecure": result.insecure,
         "provider": result.provider,
         "provider_name": result.provider_name,
-        "settings": {k: {"value": v.value, "source": source_json(v.source, lang)} for k, v in result.settings.items()},
+        "settings": settings,
         "steps": [
             {"name": s.name.value, "status": s.status.value, "elapsed_ms": round(s.elapsed_ms, 1),
-             "detail": s.detail, "code": s.code}
+             "detail": param_json(s.detail) if s.detail else None,
+             "text": render_param(s.detail, lang) if s.detail else None,
+             "reply": evidence_json(s.reply), "code": s.code}
             for s in result.steps
         ],
-        "findings": [finding_json(f, catalog, lang, result.naming_obj()) for f in result.findings],
+        "findings": [finding_json(f, catalog, lang, result.naming) for f in result.findings],
         "source": {"format": result.source_format, "detected": result.source_detected} if result.source_format else None,
-        "checks": result.checks,
-        "dns": result.dns,
+        "checks": {k: list(v) for k, v in result.checks.items()},
+        "dns": dns_json(result.dns),
         "elapsed_ms": result.elapsed_ms,
     }
     if with_transcript:
-        doc["transcript"] = result.transcript
+        doc["transcript"] = list(result.transcript)
     return doc
+
+
+def explain_document(result: Report, catalog: Catalog, lang: Lang) -> dict:
+    logs = result.logs
+    diagnoses = []
+    for f in result.findings:
+        text = finding_text(f, catalog, lang)
+        seen = f.seen
+        diagnoses.append({
+            "code": f.code, "severity": f.severity.value, "title": text.title, "explanation": text.explanation,
+            "fix": list(text.fix), "count": seen.count if seen else 0,
+            "first": _loc(seen.first) if seen else None, "last": _loc(seen.last) if seen else None,
+            "example": evidence_json(f.evidence), "certain": f.certain, "provider": f.provider,
+            "params": {k: param_json(v) for k, v in f.params.items()},
+        })
+    last = logs.last_failure
+    return {
+        "schema": SCHEMA,
+        "files": [{"name": s.name, "lines": s.lines} for s in logs.files],
+        "diagnoses": diagnoses,
+        "matches": [{"file": m.file, "line": m.line, "code": m.code, "provider": m.provider} for m in logs.matches],
+        "matches_total": logs.total_matches,
+        "matches_truncated": logs.total_matches > len(logs.matches),
+        "last_failure": {"code": last.code, "at": _loc(last.at), "started": _loc(last.started),
+                         "recovered": _loc(last.recovered) if last.recovered else None} if last else None,
+        "exit_code": int(result.exit_code()),
+        "lang": lang.value,
+    }
+
+
+def _loc(loc) -> dict:
+    return {"file": loc.file, "line": loc.line}
 
 
 def dumps(doc: dict) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def batch_line(result, catalog: Catalog, lang: Lang, strict: bool = False) -> dict:
+    """One `batch` row (batch.RowResult) as its JSON line: codes and titles, never a setting's secret."""
+    if result.report is None:
+        return {"id": result.id, "row": result.number, "error": render_param(result.error, lang),
+                "error_id": result.error.id if result.error else None}
+    report = result.report
+    code = int(report.exit_code(strict))
+    host = report.settings.get("host")
+    port = report.settings.get("port")
+    return {
+        "id": result.id, "row": result.number, "ok": code == 0, "exit_code": code, "provider": report.provider,
+        "host": host.value if host else None, "port": port.value if port else None,
+        "codes": [f.code for f in report.findings],
+        "findings": [{"code": f.code, "severity": f.severity.value, "title": finding_text(f, catalog, lang).title}
+                     for f in report.findings],
+        "steps": [{"name": s.name.value, "status": s.status.value, "elapsed_ms": round(s.elapsed_ms, 1)}
+                  for s in report.steps],
+        "elapsed_ms": report.elapsed_ms,
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -51,7 +50,10 @@ def provider_detail_json(preset: ProviderPreset) -> dict:
     return data
 
 
-def render_provider_table(console: Console, catalog: ProviderCatalog, lang: Lang) -> None:
+def render_provider_table(stream, catalog: ProviderCatalog, lang: Lang) -> None:
+    from smtpdoctor.render.console import console_for
+
+    console = console_for(stream)
     table = Table(title=tr("providers.title", lang), title_justify="left")
     table.add_column("id")
     table.add_column("name")
@@ -64,7 +66,10 @@ def render_provider_table(console: Console, catalog: ProviderCatalog, lang: Lang
     console.print(table)
 
 
-def render_provider(console: Console, preset: ProviderPreset, lang: Lang) -> None:
+def render_provider(stream, preset: ProviderPreset, lang: Lang) -> None:
+    from smtpdoctor.render.console import console_for
+
+    console = console_for(stream)
     console.print(f"[bold]{escape(preset.name)}[/bold] [dim]({preset.id})[/dim]")
     rows: list[tuple[str, str]] = [
         (tr("providers.hosts", lang), ", ".join(preset.hosts + preset.host_patterns)),

@@ -1,111 +1,224 @@
-"""Human-readable output with Rich. Plain (no colour) when stdout is not a terminal or NO_COLOR is set."""
+"""Human-readable output. Formatting is a pure function from a Report to styled blocks; `write`
+prints them plain (not a terminal, or NO_COLOR) or through Rich on a terminal, so the plain path
+never imports Rich. Text that is not ours (server replies, log lines, DNS records, user values) has
+its control characters shown visibly (ESC as \\x1b): nothing from outside can drive the terminal.
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
-from rich.padding import Padding
-from rich.text import Text
-from rich.table import Table
+import os
+import re
+import textwrap
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from smtpdoctor.knowledge.catalog import Catalog
-from smtpdoctor.render.i18n import Lang, localise_detail, tr
-from smtpdoctor.report import CheckResult, Finding, Severity, StepResult, StepStatus
-from smtpdoctor.settings.model import source_label
+from smtpdoctor.render.findings import finding_text
+from smtpdoctor.render.i18n import Lang, count_lines, render_param, source_label, tr
+from smtpdoctor.report import Evidence, Finding, Report, Severity, StepResult, StepStatus
 
+WIDTH = 100
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.OK: "green"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i", Severity.OK: "✓"}
 STEP_STYLE = {StepStatus.OK: "green", StepStatus.FAIL: "bold red", StepStatus.SKIP: "dim"}
 
-
-def step_line(step: StepResult, lang: Lang) -> str:
-    status = tr(f"status.{step.status.value}", lang)
-    name = tr(f"step.{step.name.value}", lang)
-    detail = f" — {escape(localise_detail(step.detail, lang))}" if step.detail else ""
-    style = STEP_STYLE[step.status]
-    unit = "мс" if lang is Lang.RU else "ms"
-    return f"  [{style}]{status:>6}[/{style}]  {name} [dim]({step.elapsed_ms:.0f} {unit})[/dim]{detail}"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def render_finding(console: Console, f: Finding, catalog: Catalog, lang: Lang, naming=None) -> None:
-    sev = catalog.severity_of(f)
-    style = STYLE[sev]
-    title, explanation, steps = catalog.render(f, lang, naming)
-    console.print(f"[{style}]{MARK[sev]} {tr('severity.' + sev.value, lang)}[/{style}]  "
-                  f"[bold]{escape(title)}[/bold]  [dim]{f.code}[/dim]")
-    if explanation:
-        console.print(Padding(Text(explanation), (0, 0, 0, 4), expand=False))
-    if f.evidence and f.evidence[:120] not in explanation:  # not twice: the reply is often quoted already
-        console.print(Padding(Text(f"{tr('heading.evidence', lang)}: {f.evidence}", style="dim"), (0, 0, 0, 4), expand=False))
-    if steps:
-        console.print(f"    [bold]{tr('heading.fix', lang)}:[/bold]")
-        for i, step in enumerate(steps, 1):
-            console.print(Padding(Text(f"{i}. {step}"), (0, 0, 0, 6), expand=False))
-    console.print()
+def visible(text: str) -> str:
+    """Control characters as escapes: a reply containing ESC [2J must not clear the user's screen."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def render_check(console: Console, result: CheckResult, catalog: Catalog, lang: Lang, strict: bool = False,
-                 show_transcript: bool = False, providers=None, steps_shown: bool = False) -> None:
-    if result.insecure:
-        console.print(f"[bold red]{tr('heading.insecure', lang)}[/bold red]")
-    provider = escape(result.provider_name) if result.provider_name else tr("heading.provider_unknown", lang)
-    console.print(f"[bold]{tr('heading.provider', lang)}:[/bold] {provider}")
-    if result.source_format and result.source_format != "nodemailer":
-        how = tr("heading.detected", lang) if result.source_detected else ""
-        console.print(tr("heading.source", lang, format=result.source_format, how=how))
-    table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 2, 0, 2))
-    for name, view in result.settings.items():
-        value = view.value if view.value is not None else tr("field.not_set", lang)
-        table.add_row(tr(f"field.{name}", lang), escape(value), f"[dim]{escape(source_label(view.source, lang.value))}[/dim]")
-    console.print(f"[bold]{tr('heading.settings', lang)}:[/bold]")
-    console.print(table)
-    if result.offline:
-        console.print(f"[dim]{tr('heading.offline', lang)}[/dim]")
-    if result.steps and not steps_shown:
-        console.print(f"\n[bold]{tr('heading.steps', lang)}:[/bold]")
-        for step in result.steps:
-            console.print(step_line(step, lang))
-    if result.dns:
-        render_dns(console, result.dns, lang)
-    if show_transcript and result.transcript:
-        console.print(f"\n[bold]{tr('heading.transcript', lang)}:[/bold]")
-        for line in result.transcript:
-            console.print(f"  [dim]{escape(line)}[/dim]")
-    console.print()
-    if result.findings:
-        console.print(f"[bold]{tr('heading.findings', lang)}:[/bold]")
-        for f in result.findings:
-            render_finding(console, f, catalog, lang, result.naming_obj())
-    if providers is not None and result.provider:
-        preset = providers.get(result.provider)
-        if preset is not None and preset.corrections:
-            console.print(f"[cyan]i[/cyan] [bold]{tr('heading.note', lang)}:[/bold] {escape(preset.corrections.get(lang.value))}\n")
-    render_verdict(console, result, catalog, lang, strict)
+@dataclass
+class Block:
+    """One paragraph: styled spans, an indent, wrapped at WIDTH unless `wrap` is off."""
+
+    spans: list[tuple[str, str]] = field(default_factory=list)
+    indent: int = 0
+    wrap: bool = True
+
+    def add(self, text: str, style: str = "") -> Block:
+        self.spans.append((text, style))
+        return self
 
 
-def render_dns(console: Console, dns: dict, lang: Lang) -> None:
-    console.print(f"\n[bold]{tr('heading.dns', lang, domain=dns['domain'])}:[/bold]")
-    if dns.get("skipped"):
-        console.print(f"  [dim]{escape(localise_detail(dns['skipped'], lang))}[/dim]")
+def line(text: str = "", style: str = "", indent: int = 0, wrap: bool = True) -> Block:
+    return Block([(text, style)] if text else [], indent, wrap)
+
+
+def color_wanted(stream) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def write(blocks: Iterable[Block], stream, color: bool | None = None) -> None:
+    color = color_wanted(stream) if color is None else color
+    if color:
+        from smtpdoctor.render.console import write_rich
+
+        write_rich(blocks, stream)
         return
+    out = []
+    for block in blocks:
+        text = visible("".join(t for t, _ in block.spans))
+        pad = " " * block.indent
+        if block.wrap and len(text) + block.indent > WIDTH:
+            wrapped = [textwrap.fill(part, WIDTH, initial_indent=pad, subsequent_indent=pad, break_long_words=False,
+                                     break_on_hyphens=False) for part in text.split("\n")]
+            out.append("\n".join(wrapped))
+        else:
+            out.append("\n".join((pad + part).rstrip() for part in text.split("\n")))
+    stream.write("".join(s + "\n" for s in out))
+    stream.flush()
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+def step_block(step: StepResult, lang: Lang) -> Block:
+    style = STEP_STYLE[step.status]
+    block = Block(indent=2, wrap=False)
+    block.add(f"{tr('status.' + step.status.value, lang):>6}", style)
+    block.add(f"  {tr('step.' + step.name.value, lang)} ")
+    block.add(f"({step.elapsed_ms:.0f} {tr('heading.unit_ms', lang)})", "dim")
+    if step.detail is not None:
+        block.add(" — " + render_param(step.detail, lang))
+    if step.reply is not None:
+        block.add(f" — {tr('evidence.' + step.reply.kind.value, lang)}: ", "dim").add(step.reply.text)
+    return block
+
+
+def evidence_block(evidence: Evidence, lang: Lang, indent: int = 4) -> Block:
+    return Block(indent=indent).add(f"{tr('evidence.' + evidence.kind.value, lang)}: ", "dim").add(evidence.text, "dim")
+
+
+def finding_blocks(f: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str, str] | None = None,
+                   extra: str = "") -> list[Block]:
+    text = finding_text(f, catalog, lang, naming)
+    sev = f.severity or catalog.severity_of(f)
+    style = STYLE[sev]
+    head = Block(wrap=False).add(f"{MARK[sev]} {tr('severity.' + sev.value, lang)}", style)
+    head.add("  ").add(text.title, "bold").add("  ").add(f.code, "dim")
+    if extra:
+        head.add(f" ({extra})", "dim")
+    blocks = [head]
+    if f.seen is not None:
+        span = tr("explain.first_last", lang, first=_where(f.seen.first), last=_where(f.seen.last))
+        blocks.append(line(f"{count_lines(f.seen.count, lang)}; {span}", indent=4))
+    if f.evidence is not None and f.seen is not None:
+        blocks.append(evidence_block(f.evidence, lang))
+    if text.explanation and not (f.seen is not None and f.code.startswith("ok.")):
+        blocks.append(line(text.explanation, indent=4))
+    if f.evidence is not None and f.seen is None and f.evidence.text[:120] not in text.explanation:
+        blocks.append(evidence_block(f.evidence, lang))  # not twice: a reply is often quoted already
+    if text.fix:
+        blocks.append(line(tr("heading.fix", lang) + ":", "bold", indent=4))
+        blocks += [line(f"{i}. {step}", indent=6) for i, step in enumerate(text.fix, 1)]
+    blocks.append(line())
+    return blocks
+
+
+def _where(loc) -> str:
+    return f"{loc.file}:{loc.line}"
+
+
+def settings_blocks(report: Report, lang: Lang) -> list[Block]:
+    rows = []
+    for name, view in report.settings.items():
+        if view.shown is not None:
+            value = render_param(view.shown, lang)
+        else:
+            value = view.value if view.value is not None else tr("field.not_set", lang)
+        if view.shown is not None and report.naming:
+            from smtpdoctor.render.findings import apply_naming
+
+            value = apply_naming(value, report.naming, lang)
+        rows.append((tr(f"field.{name}", lang), value, source_label(view.source, lang)))
+    width0 = max((len(r[0]) for r in rows), default=0)
+    width1 = max((len(r[1]) for r in rows), default=0)
+    blocks = [line(tr("heading.settings", lang) + ":", "bold")]
+    for label, value, where in rows:
+        block = Block(indent=2, wrap=False).add(f"{label:<{width0}}  {value:<{width1}}")
+        if where:
+            block.add("  ").add(where, "dim")
+        blocks.append(block)
+    return blocks
+
+
+def dns_blocks(report: Report, lang: Lang) -> list[Block]:
+    dns = report.dns
+    blocks = [line(), line(tr("heading.dns", lang, domain=dns.domain) + ":", "bold")]
+    if dns.skipped is not None:
+        return blocks + [line(render_param(dns.skipped, lang), "dim", indent=2)]
     none = tr("field.not_set", lang)
-    rows = [("MX", ", ".join(dns.get("mx") or []) or none),
-            ("SPF", (dns.get("spf") or none) + (f"  ({dns['spf_lookups']} DNS lookups)" if dns.get("spf") else "")),
-            ("DMARC", f"{dns.get('dmarc') or none}" + (f"  ({dns['dmarc_name']})" if dns.get("dmarc") else ""))]
-    for selector, key in (dns.get("dkim") or {}).items():
+    rows = [("MX", ", ".join(dns.mx) or none)]
+    spf = dns.spf or none
+    if dns.spf:
+        spf += f"  ({tr('count.lookups', lang, n=dns.spf_lookups)})"
+    rows.append(("SPF", spf))
+    rows.append(("DMARC", (dns.dmarc or none) + (f"  ({dns.dmarc_name})" if dns.dmarc else "")))
+    for selector, key in dns.dkim.items():
         rows.append((f"DKIM {selector}", (key[:60] + "…") if key and len(key) > 60 else (key or none)))
-    for name, value in rows:
-        console.print(Padding(Text(f"{name:<12} {value}"), (0, 0, 0, 2), expand=False))
+    return blocks + [line(f"{name:<12} {value}", indent=2, wrap=False) for name, value in rows]
 
 
-def render_verdict(console: Console, result: CheckResult, catalog: Catalog, lang: Lang, strict: bool) -> None:
-    errors = [f for f in result.findings if catalog.severity_of(f) is Severity.ERROR]
-    warnings = [f for f in result.findings if catalog.severity_of(f) is Severity.WARNING]
-    if errors or (strict and warnings):
-        bad = errors or warnings
-        console.print(f"[bold red]{tr('verdict.errors', lang, n=len(bad))}[/bold red] "
-                      f"{escape(tr('verdict.first', lang, title=catalog.title(bad[0], lang)))}")
-    elif warnings:
-        console.print(f"[yellow]{tr('verdict.warnings', lang, n=len(warnings))}[/yellow]")
-    else:
-        console.print(f"[green]{tr('verdict.ok_offline' if result.offline else 'verdict.ok', lang)}[/green]")
+def verdict_blocks(report: Report, catalog: Catalog, lang: Lang, strict: bool) -> list[Block]:
+    v = report.verdict
+    bad = v.blocking(strict)
+    if bad is not None:
+        n = v.errors if v.errors else v.warnings
+        title = finding_text(bad, catalog, lang).title
+        return [Block().add(tr("verdict.errors", lang, n=n), "bold red").add(" " + tr("verdict.first", lang, title=title))]
+    if v.warnings:
+        return [line(tr("verdict.warnings", lang, n=v.warnings), "yellow")]
+    return [line(tr("verdict.ok_offline" if report.offline else "verdict.ok", lang), "green")]
+
+
+def check_blocks(report: Report, catalog: Catalog, lang: Lang, strict: bool = False, show_transcript: bool = False,
+                 providers=None, steps_shown: bool = False) -> list[Block]:
+    blocks: list[Block] = []
+    if report.insecure:
+        blocks.append(line(tr("heading.insecure", lang), "bold red"))
+    provider = report.provider_name or tr("heading.provider_unknown", lang)
+    blocks.append(Block().add(tr("heading.provider", lang) + ":", "bold").add(" " + provider))
+    if report.source_format and report.source_format != "nodemailer":
+        how = tr("heading.detected", lang) if report.source_detected else ""
+        blocks.append(line(tr("heading.source", lang, format=report.source_format, how=how)))
+    if report.settings:
+        blocks += settings_blocks(report, lang)
+    if report.offline:
+        blocks.append(line(tr("heading.offline", lang), "dim"))
+    if report.steps and not steps_shown:
+        blocks += [line(), line(tr("heading.steps", lang) + ":", "bold")]
+        blocks += [step_block(step, lang) for step in report.steps]
+    if report.dns is not None:
+        blocks += dns_blocks(report, lang)
+    if show_transcript and report.transcript:
+        blocks += [line(), line(tr("heading.transcript", lang) + ":", "bold")]
+        blocks += [line(t, "dim", indent=2, wrap=False) for t in report.transcript]
+    blocks.append(line())
+    if report.findings:
+        blocks.append(line(tr("heading.findings", lang) + ":", "bold"))
+        for f in report.findings:
+            blocks += finding_blocks(f, catalog, lang, report.naming)
+    if providers is not None and report.provider:
+        preset = providers.get(report.provider)
+        if preset is not None and preset.corrections:
+            blocks.append(Block().add("i ", "cyan").add(tr("heading.note", lang) + ":", "bold")
+                          .add(" " + preset.corrections.get(lang.value)))
+            blocks.append(line())
+    return blocks + verdict_blocks(report, catalog, lang, strict)
+
+
+def batch_summary_blocks(summary, lang: Lang) -> list[Block]:
+    """The summary `batch` writes to standard error: totals, then counts per code and per provider."""
+    blocks = [line(tr("batch.summary", lang, total=summary.total, ok=summary.ok, failed=summary.failed,
+                      unreadable=summary.unreadable, seconds=f"{summary.elapsed_s:.1f}"))]
+    if summary.interrupted:
+        blocks.append(line(tr("batch.interrupted", lang)))
+    for title, counter in ((tr("batch.codes", lang), summary.codes), (tr("batch.providers", lang), summary.providers)):
+        if counter:
+            width = max(len(key) for key in counter)
+            blocks.append(line(title + ":", "bold"))
+            blocks += [line(f"{key:<{width}}  {count:>6}", indent=2, wrap=False) for key, count in counter.most_common()]
+    return blocks

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import SecretStr
 
-from smtpdoctor.errors import InputError, UsageError
-from smtpdoctor.report import Finding, ValueSource
+from smtpdoctor.errors import InputError, UsageError, os_reason
+from smtpdoctor.report import Evidence, EvidenceKind, Finding, Param, ValueSource, phrase
 from smtpdoctor.settings.model import RawValue, SettingsInput, load_settings_input, parse_bool, read_env_file
 
 
@@ -30,9 +30,16 @@ class SourceFormat(StrEnum):
     SPRING = "spring"
 
 
+# A Naming value that takes words is a message id under this prefix (worded in the reader's language).
+PHRASE_PREFIX = "frameworks.naming."
+
+
 @dataclass(frozen=True)
 class Naming:
-    """How a format spells the settings, to rewrite the catalog's SMTP_* names in fixes."""
+    """How a format spells the settings, to rewrite the catalog's SMTP_* names in fixes.
+
+    Each value is either the format's own identifier (EMAIL_HOST, spring.mail.port), shown as it
+    is, or a message id starting with `frameworks.naming.` for names that take words."""
 
     host: str = "SMTP_HOST"
     port: str = "SMTP_PORT"
@@ -43,39 +50,31 @@ class Naming:
     secure_false: str = "SMTP_SECURE=false"
     secure: str = "SMTP_SECURE"
 
-    def apply(self, text: str) -> str:
-        if self == NAMINGS[SourceFormat.NODEMAILER]:
-            return text
-        text = re.sub(r"\bSMTP_SECURE=true\b", self.secure_true, text)
-        text = re.sub(r"\bSMTP_SECURE=false\b", self.secure_false, text)
-        text = re.sub(r"\bSMTP_SECURE\b", self.secure, text)
-        names = {"HOST": self.host, "PORT": self.port, "USER": self.user, "PASS": self.password, "FROM": self.sender}
-        return re.sub(r"\bSMTP_(HOST|PORT|USER|PASS|FROM)\b", lambda m: names[m.group(1)], text)
+    # render.findings.apply_naming rewrites the catalog's SMTP_* names with these (words in the reader's language).
 
 
 NAMINGS: dict[SourceFormat, Naming] = {
     SourceFormat.NODEMAILER: Naming(),
     SourceFormat.DJANGO: Naming("EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "DEFAULT_FROM_EMAIL",
-                                "EMAIL_USE_SSL=True (and EMAIL_USE_TLS=False)", "EMAIL_USE_TLS=True (and EMAIL_USE_SSL=False)",
+                                PHRASE_PREFIX + "django.secure_true", PHRASE_PREFIX + "django.secure_false",
                                 "EMAIL_USE_TLS/EMAIL_USE_SSL"),
     SourceFormat.LARAVEL: Naming("MAIL_HOST", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM_ADDRESS",
                                  "MAIL_ENCRYPTION=ssl (Laravel 11+: MAIL_SCHEME=smtps)", "MAIL_ENCRYPTION=tls (Laravel 11+: MAIL_SCHEME=smtp)",
                                  "MAIL_ENCRYPTION"),
-    SourceFormat.SYMFONY: Naming("the host in MAILER_DSN", "the port in MAILER_DSN", "the user in MAILER_DSN",
-                                 "the password in MAILER_DSN", "the From of your Email/Mailer configuration",
-                                 "smtps:// in MAILER_DSN", "smtp:// in MAILER_DSN", "the scheme of MAILER_DSN"),
+    SourceFormat.SYMFONY: Naming(*(PHRASE_PREFIX + f"symfony.{name}" for name in (
+        "host", "port", "user", "password", "sender", "secure_true", "secure_false", "secure"))),
     SourceFormat.SUPABASE: Naming("GOTRUE_SMTP_HOST", "GOTRUE_SMTP_PORT", "GOTRUE_SMTP_USER", "GOTRUE_SMTP_PASS",
-                                  "GOTRUE_SMTP_ADMIN_EMAIL", "port 465 (GoTrue uses TLS from the first byte on 465)",
-                                  "port 587 (GoTrue upgrades with STARTTLS)", "the TLS mode (GoTrue derives it from the port)"),
+                                  "GOTRUE_SMTP_ADMIN_EMAIL", PHRASE_PREFIX + "supabase.secure_true",
+                                  PHRASE_PREFIX + "supabase.secure_false", PHRASE_PREFIX + "supabase.secure"),
     SourceFormat.SPRING: Naming("spring.mail.host", "spring.mail.port", "spring.mail.username", "spring.mail.password",
                                 "spring.mail.properties.mail.smtp.from",
                                 "spring.mail.properties.mail.smtp.ssl.enable=true", "spring.mail.properties.mail.smtp.starttls.enable=true",
-                                "the ssl.enable/starttls.enable properties"),
+                                PHRASE_PREFIX + "spring.secure"),
 }
 SUPABASE_TOML_NAMING = Naming("[auth.email.smtp] host", "[auth.email.smtp] port", "[auth.email.smtp] user",
                               "[auth.email.smtp] pass", "[auth.email.smtp] admin_email",
-                              "port = 465 (TLS from the first byte)", "port = 587 (STARTTLS)",
-                              "the TLS mode (Supabase derives it from the port)")
+                              PHRASE_PREFIX + "supabase_toml.secure_true", PHRASE_PREFIX + "supabase_toml.secure_false",
+                              PHRASE_PREFIX + "supabase_toml.secure")
 
 # Symfony mailer bridges (scheme "gmail+smtp" etc.) and the servers they stand for.
 SYMFONY_BRIDGES = {"gmail": ("smtp.gmail.com", 465), "sendgrid": ("smtp.sendgrid.net", 465), "mailgun": ("smtp.mailgun.org", 465),
@@ -113,8 +112,8 @@ def _raw(entry: Entry | None) -> RawValue | None:
     return RawValue(text=SecretStr(entry.value), source=entry.source) if entry is not None else None
 
 
-def _finding(code: str, source: ValueSource | None, variant: str | None = None, **params: str) -> Finding:
-    return Finding(code=code, variant=variant, source=source, params={k: str(v) for k, v in params.items()})
+def _finding(code: str, source: ValueSource | None, variant: str | None = None, **params: Param) -> Finding:
+    return Finding(code=code, variant=variant, source=source, params=params)
 
 
 def _secure_raw(value: bool, source: ValueSource) -> RawValue:
@@ -155,7 +154,8 @@ def read_source(fmt: str | None, options: Mapping[str, str | None], env: Mapping
         try:
             chosen = SourceFormat(fmt.lower())
         except ValueError:
-            raise UsageError("error.bad_option", option="--source", reason="one of " + ", ".join(f.value for f in SourceFormat)) from None
+            raise UsageError("error.bad_option", option="--source", reason=phrase(
+                "frameworks.source_choices", formats=", ".join(f.value for f in SourceFormat))) from None
     if chosen is SourceFormat.NODEMAILER:
         read = SourceRead(chosen, load_settings_input(options, env, env_file, option_names))
     else:
@@ -184,8 +184,8 @@ def read_django(entries: Mapping[str, Entry], _files: list[Path]) -> SourceRead:
     ssl_on = parse_bool(ssl_.value) if ssl_ else False
     for entry, on in ((tls, tls_on), (ssl_, ssl_on)):
         if entry is not None and on is None:
-            findings.append(_finding("config.invalid_value", entry.source, shown=repr(entry.value), expected="True or False",
-                                     **{"expected@ru": "True или False"}))
+            findings.append(_finding("config.invalid_value", entry.source, shown=repr(entry.value),
+                                     expected=phrase("frameworks.expected.true_false")))
     secure = None
     if tls_on and ssl_on:
         findings.append(_finding("config.invalid_value", (ssl_ or tls).source, variant="django_tls_ssl"))
@@ -216,8 +216,7 @@ def read_laravel(entries: Mapping[str, Entry], _files: list[Path]) -> SourceRead
             secure = _secure_raw(False, encryption.source)
         elif word not in ("", "null", "none"):
             findings.append(_finding("config.invalid_value", encryption.source, shown=repr(encryption.value),
-                                     expected="tls (STARTTLS, port 587) or ssl (port 465), or null",
-                                     **{"expected@ru": "tls (STARTTLS, порт 587) или ssl (порт 465), либо null"}))
+                                     expected=phrase("frameworks.expected.laravel_encryption")))
     scheme = entries.get("MAIL_SCHEME")
     if scheme is not None:
         word = scheme.value.strip().lower()
@@ -225,7 +224,7 @@ def read_laravel(entries: Mapping[str, Entry], _files: list[Path]) -> SourceRead
             secure = _secure_raw(word == "smtps", scheme.source)
         elif word not in ("", "null"):
             findings.append(_finding("config.invalid_value", scheme.source, shown=repr(scheme.value),
-                                     expected="smtp or smtps", **{"expected@ru": "smtp или smtps"}))
+                                     expected=phrase("frameworks.expected.laravel_scheme")))
     inp = SettingsInput(host=_raw(entries.get("MAIL_HOST")), port=_raw(entries.get("MAIL_PORT")), secure=secure,
                         user=_raw(entries.get("MAIL_USERNAME")), password=_raw(entries.get("MAIL_PASSWORD")),
                         sender=_raw(entries.get("MAIL_FROM_ADDRESS")), sender_name=_raw(entries.get("MAIL_FROM_NAME")))
@@ -244,7 +243,8 @@ def read_symfony(entries: Mapping[str, Entry], _files: list[Path]) -> SourceRead
         parts = urlsplit(dsn.value.strip().strip("\"'"))
         port = parts.port
     except ValueError as exc:
-        findings.append(_finding("config.invalid_value", src, variant="url", detail=str(exc).split(":")[0]))
+        findings.append(_finding("config.invalid_value", src, variant="url",
+                                 detail=Evidence(EvidenceKind.SYSTEM, str(exc).split(":")[0])))
         return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY])
     scheme = parts.scheme.lower()
     host = parts.hostname
@@ -298,9 +298,9 @@ def _read_supabase_toml(path: Path, entries: Mapping[str, Entry]) -> SourceRead:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("error.log_unreadable", file=path, reason=exc.__class__.__name__) from exc
+        raise InputError("error.log_unreadable", file=path, reason=os_reason(exc)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise InputError("error.providers_syntax", file=path, line=_toml_line(str(exc)), reason=str(exc)) from exc
+        raise InputError("error.config_syntax", file=path, line=_toml_line(str(exc))) from exc
     smtp = data.get("auth", {}).get("email", {}).get("smtp")
     findings: list[Finding] = []
     if not isinstance(smtp, dict):
@@ -393,7 +393,7 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("error.log_unreadable", file=path, reason=getattr(exc, "strerror", None) or exc.__class__.__name__) from exc
+        raise InputError("error.log_unreadable", file=path, reason=os_reason(exc)) from exc
 
 
 def read_spring(entries: Mapping[str, Entry], files: list[Path]) -> SourceRead:

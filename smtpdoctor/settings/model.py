@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from smtpdoctor.errors import InputError
+from smtpdoctor.errors import InputError, os_reason
 from smtpdoctor.report import ValueSource
 
 # The names apps use for each field, in the order we prefer them.
@@ -52,7 +52,8 @@ class SettingsInput(BaseModel):
     password: RawValue | None = None
     sender: RawValue | None = None
     sender_name: RawValue | None = None
-    url_problem: str | None = None  # SMTP_URL given but not parseable
+    url_problem: str | None = None  # SMTP_URL given but not usable: "scheme", "no_host" or "syntax"
+    url_error: str | None = None  # for "syntax": the URL parser's own reason, verbatim
     url_source: ValueSource | None = None
 
     def get(self, field: str) -> RawValue | None:
@@ -74,31 +75,6 @@ class SmtpSettings(BaseModel):
     provider: str | None = None
 
 
-def source_label(source: ValueSource | None, lang: str = "en") -> str:
-    if source is None:
-        return ""
-    ru = lang == "ru"
-    match source.kind:
-        case "option":
-            return f"{source.name} ({'параметр командной строки' if ru else 'command-line option'})"
-        case "stdin":
-            return f"{source.name} ({'из стандартного ввода' if ru else 'from standard input'})"
-        case "env":
-            return f"{source.name} ({'переменная окружения' if ru else 'environment'})"
-        case "dotenv":
-            where = f"{Path(source.file or '.env').name}, {'строка' if ru else 'line'} {source.line}"
-            return f"{source.name} ({'из' if ru else 'from'} {where})"
-        case "url":
-            return f"{source.name} ({'из SMTP_URL' if ru else 'from SMTP_URL'})"
-        case "config":
-            where = Path(source.file or "").name + (f", {'строка' if ru else 'line'} {source.line}" if source.line else "")
-            return f"{source.name} ({'из' if ru else 'from'} {where})"
-        case "provider":
-            return f"{source.name} ({'по умолчанию у провайдера' if ru else 'provider default'})"
-        case _:  # "default": the name the value is expected under; it was not given anywhere
-            return source.name
-
-
 def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
     """Parse a .env file into {name: (value, line)}; an unreadable or broken file is an InputError."""
     from dotenv.parser import parse_stream
@@ -106,7 +82,7 @@ def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError("error.env_unreadable", file=path, reason=exc.strerror or exc.__class__.__name__) from exc
+        raise InputError("error.env_unreadable", file=path, reason=os_reason(exc)) from exc
     if b"\0" in data:
         raise InputError("error.env_binary", file=path)
     try:
@@ -123,17 +99,17 @@ def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
     return values
 
 
-def _from_url(url: str, base: ValueSource) -> tuple[dict[str, RawValue], str | None]:
-    """Split smtp://user:pass@host:port into raw values; returns (values, problem)."""
+def _from_url(url: str, base: ValueSource) -> tuple[dict[str, RawValue], tuple[str, str | None] | None]:
+    """Split smtp://user:pass@host:port into raw values; returns (values, (problem, parser's reason) or None)."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        return {}, str(exc).split(":")[0]
+        return {}, ("syntax", str(exc).split(":")[0])
     if parts.scheme.lower() not in ("smtp", "smtps"):
-        return {}, "scheme must be smtp:// or smtps://"
+        return {}, ("scheme", None)
     if not parts.hostname:
-        return {}, "no host"
+        return {}, ("no_host", None)
     src = ValueSource(kind="url", name=base.name, file=base.file, line=base.line)
     out: dict[str, RawValue] = {"host": RawValue(text=SecretStr(parts.hostname), source=src)}
     out["secure"] = RawValue(text=SecretStr("true" if parts.scheme.lower() == "smtps" else "false"), source=src)
@@ -190,7 +166,8 @@ def load_settings_input(
             kind = "stdin" if field == "password" and (option_names or {}).get(field) == "--password-stdin" else "option"
             name = (option_names or {}).get(field, f"--{field.replace('_', '-')}")
             merged[field] = RawValue(text=SecretStr(value), source=ValueSource(kind=kind, name=name))
-    return SettingsInput(**merged, url_problem=url_problem, url_source=url_source)
+    problem, error = url_problem or (None, None)
+    return SettingsInput(**merged, url_problem=problem, url_error=error, url_source=url_source)
 
 
 QUOTES = "\"'`«»“”„"

@@ -70,7 +70,7 @@ class Pki:
             else:
                 cert = self.ca.issue_cert(*names)
             cert.configure_cert(ctx)
-        if tls_max == "TLSv1":
+        if tls_max == "TLSv1":  # (Python warns that TLSv1 is deprecated: that is the point)
             ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
             ctx.minimum_version = ssl.TLSVersion.TLSv1
             ctx.maximum_version = ssl.TLSVersion.TLSv1
@@ -196,6 +196,9 @@ class Session:
         offered = (self.cfg.get("auth", "PLAIN LOGIN") or "").split()
         if "AUTH" in self.replies:
             await self.send(self.replies["AUTH"])
+            return
+        if not offered:
+            await self.send("503 5.5.1 Error: authentication not enabled")
             return
         if mech not in offered:
             await self.send("504 5.5.4 Unrecognized authentication type")

@@ -58,8 +58,8 @@ sc("silent", "starttls", {"kind": "silent"}, ["net.greeting_timeout", "net.timeo
    note="TCP connects but no 220 greeting ever comes; the client's short timeout fires")
 sc("close-on-accept", "starttls", {"kind": "close"}, ["net.reset"],
    note="server accepts and closes at once (FIN) before any greeting")
-sc("rst-on-accept", "starttls", {"kind": "rst"}, ["net.reset"],
-   note="server accepts and resets (RST, SO_LINGER 0) before any greeting")
+sc("rst-on-accept", "starttls", {"kind": "rst"}, ["net.reset", "net.refused"],
+   note="server accepts and resets (RST, SO_LINGER 0) before any greeting; some clients report that as a refused connect")
 sc("greeting-421", "starttls", {"greeting": "421 4.3.2 mail.example.test Service not available, closing transmission channel", "close_after_greeting": True},
    ["net.server_unavailable"], note="421 greeting: the server refuses service")
 sc("greeting-554", "starttls", {"greeting": "554 5.7.1 mail.example.test ESMTP not accepting connections from 127.0.0.1: blocked using zen.spamhaus.org"},

@@ -1,0 +1,3 @@
+module capture/gosmtp
+
+go 1.19
