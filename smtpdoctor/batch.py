@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pydantic import SecretStr
+from smtpdoctor.secret import Secret
 
 from smtpdoctor.app import CheckOptions, run_check
 from smtpdoctor.diagnose import diagnose
@@ -100,7 +100,7 @@ def row_input(row: Row, env: Mapping[str, str], source_name: str) -> tuple[Setti
                 findings.append(Finding(code="config.missing", variant="unresolved", source=src, params={"ref": var}))
                 continue
             value = env[var]
-        values[field_name] = RawValue(text=SecretStr(value), source=src)
+        values[field_name] = RawValue(text=Secret(value), source=src)
     provider = (row.data.get("provider") or "").strip() or None
     return SettingsInput(**values), findings, provider
 

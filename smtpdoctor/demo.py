@@ -13,7 +13,8 @@ from pathlib import Path
 
 from smtpdoctor.app import CheckOptions, run_check
 from smtpdoctor.report import Report
-from smtpdoctor.knowledge.providers import PortSpec, ProviderCatalog, ProviderPreset, TlsMode, default_providers_path, load_providers
+from smtpdoctor.knowledge.providers import (PasswordRule, PortSpec, ProviderCatalog, ProviderPreset, TlsMode, UsernameRule,
+                                           default_providers_path, load_providers)
 from smtpdoctor.settings.model import load_settings_input
 from smtpdoctor.testing.server import (
     DEMO_PASSWORD,
@@ -80,15 +81,15 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
 def demo_preset(configured_port: int, alternate_port: int) -> ProviderPreset:
     """A provider for the demo host, so alternate-port probing has ports to try."""
     return ProviderPreset(
-        id="demo", name="smtpdoctor demo", kind="relay", hosts=["localhost"],
-        ports=[PortSpec(port=configured_port, mode=TlsMode.STARTTLS), PortSpec(port=alternate_port, mode=TlsMode.STARTTLS)],
-        default_port=configured_port, username={"rule": "dashboard"}, password={"kind": "smtp_password"},
+        id="demo", name="smtpdoctor demo", kind="relay", hosts=("localhost",),
+        ports=(PortSpec(configured_port, TlsMode.STARTTLS), PortSpec(alternate_port, TlsMode.STARTTLS)),
+        default_port=configured_port, username=UsernameRule("dashboard"), password=PasswordRule("smtp_password"),
         sender_rule="verified_sender_or_domain",
     )
 
 
-def run_scenario(name: str, lang: object = None, on_step=None, transcript_dir: Path | None = None) -> Report:
-    """One scenario's Report. The Report is language-neutral: `lang` is accepted for old callers and unused."""
+def run_scenario(name: str, on_step=None, transcript_dir: Path | None = None) -> Report:
+    """One scenario's Report (language-neutral: the caller renders it)."""
     scenario = SCENARIOS[name]
     pki = Pki()
     with ExitStack() as stack:

@@ -46,7 +46,7 @@ class StepStatus(StrEnum):
     SKIP = "skip"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Phrase:
     """Our own words, by id into the message files; rendered in the reader's language at the edge."""
 
@@ -66,7 +66,7 @@ class EvidenceKind(StrEnum):
     SYSTEM = "system"  # the OS's or the TLS library's own reason (errno text, OpenSSL reason)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Evidence:
     """Somebody else's words, byte for byte (secrets already masked): never translated, always marked as theirs."""
 
@@ -74,7 +74,7 @@ class Evidence:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ValueSource:
     """Where one setting came from, so a diagnosis can say 'SMTP_PORT (from .env, line 4)'."""
 
@@ -90,13 +90,13 @@ class ValueSource:
 Param = Union[str, int, float, bool, Phrase, Evidence, ValueSource, tuple]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Location:
     file: str
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Occurrences:
     """Where a log diagnosis was seen: how often, first and last place."""
 
@@ -105,7 +105,7 @@ class Occurrences:
     last: Location
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Finding:
     """One diagnosis: a catalog code with typed parameters and the other side's evidence; no text.
 
@@ -125,7 +125,7 @@ class Finding:
     seen: Occurrences | None = None  # explain: where in the logs
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StepResult:
     """One probe step. `detail` is our description; `reply` is what the server said, verbatim."""
 
@@ -137,7 +137,7 @@ class StepResult:
     code: str | None = None  # the finding code when the step failed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SettingView:
     """A setting as the user gave it. `value` is language-neutral (None for a secret); `shown` is for people."""
 
@@ -147,7 +147,7 @@ class SettingView:
     length: int | None = None  # for a secret: its length, never its content
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DnsReport:
     """The sender domain's records as read (verbatim strings)."""
 
@@ -163,13 +163,13 @@ class DnsReport:
     skipped: Phrase | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FileStat:
     name: str
     lines: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LogMatchRef:
     file: str
     line: int
@@ -177,7 +177,7 @@ class LogMatchRef:
     provider: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LastFailure:
     code: str
     at: Location
@@ -185,7 +185,7 @@ class LastFailure:
     recovered: Location | None = None  # a success logged after the last failure
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LogSummary:
     """What `explain` read: files, every match's place (capped), the last failure."""
 
@@ -200,7 +200,7 @@ class LogSummary:
         return sum(f.lines for f in self.files)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Verdict:
     """Counted once, by `diagnose()`: every renderer and the exit code read this."""
 

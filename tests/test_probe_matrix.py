@@ -296,7 +296,7 @@ def test_invalid_host_name_does_not_resolve():
     resolve = step(run, StepName.RESOLVE)
     assert resolve.detail.params["what"].id == "probe.dns.invalid_name"
     texts = rendered(run)
-    assert "not a valid host name" in texts[Lang.EN] and "не корректное имя хоста" in texts[Lang.RU]
+    assert "not a valid host name" in texts[Lang.EN] and "некорректное имя хоста" in texts[Lang.RU]
 
 
 def _loopback_provider(tmp_path, ports: list[int]):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from smtpdoctor.report import Finding, Severity
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Text:
     en: str
     ru: str
@@ -19,7 +19,7 @@ class Text:
         return self.ru if lang == "ru" else self.en
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Steps:
     en: tuple[str, ...]
     ru: tuple[str, ...]
@@ -28,7 +28,7 @@ class Steps:
         return self.ru if lang == "ru" else self.en
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Variant:
     severity: Severity | None = None
     title: Text | None = None
@@ -36,13 +36,13 @@ class Variant:
     fix: Steps | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ProviderAdvice:
     explanation: Text | None = None
     fix: Steps | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Pattern:
     regex: str
     example: str
@@ -52,7 +52,7 @@ class Pattern:
     priority: int = 0  # higher wins when several patterns match one line; broad fallbacks use -1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Diagnosis:
     code: str
     severity: Severity
@@ -132,10 +132,14 @@ class Catalog:
 def load_catalog_text(text: str) -> Catalog:
     from smtpdoctor.knowledge.tomlcache import loads_cached
 
-    from smtpdoctor.knowledge.catalog_schema import validate
-
-    raw = loads_cached(text, "diagnoses", validate=validate)
+    raw = loads_cached(text, "diagnoses", validate=_validate)
     return Catalog([_diagnosis(item) for item in raw.get("diagnosis", [])])
+
+
+def _validate(raw: dict) -> None:
+    from smtpdoctor.knowledge.catalog_schema import validate  # pydantic: only when the file is parsed anew
+
+    validate(raw)
 
 
 @cache

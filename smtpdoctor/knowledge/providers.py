@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from dataclasses import dataclass, field, fields
 
 from smtpdoctor.errors import InputError
 from smtpdoctor.report import Param, Phrase, phrase
@@ -25,8 +24,8 @@ class TlsMode(StrEnum):
         return self is TlsMode.TLS
 
 
-class Bilingual(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class Bilingual:
     en: str
     ru: str
 
@@ -38,101 +37,106 @@ class Bilingual(BaseModel):
         return phrase("static.provider_text", en=self.en, ru=self.ru)
 
 
-class PortSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    port: int = Field(ge=1, le=65535)
+@dataclass(frozen=True)
+class PortSpec:
+    port: int
     mode: TlsMode
 
 
-class UsernameRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    rule: Literal["address", "literal", "domain_address", "dashboard"]
+@dataclass(frozen=True)
+class UsernameRule:
+    rule: str  # address | literal | domain_address | dashboard
     value: str | None = None
     pattern: str | None = None
 
-    @model_validator(mode="after")
-    def _literal_has_value(self) -> UsernameRule:
-        if self.rule == "literal" and not self.value:
-            raise ValueError("rule 'literal' needs a value")
-        if self.pattern:
-            re.compile(self.pattern)
-        return self
 
-
-class PasswordMistake(BaseModel):
+@dataclass(frozen=True)
+class PasswordMistake:
     """A secret of the wrong kind that is easy to recognise (Brevo's API key where the SMTP key belongs)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     pattern: str  # matched against the whole secret
     variant: str  # the config.password_format variant that explains it
 
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        re.compile(value)
-        return value
 
-
-class PasswordRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: Literal["app_password", "api_key", "smtp_password", "token", "oauth_only", "password"]
+@dataclass(frozen=True)
+class PasswordRule:
+    kind: str  # app_password | api_key | smtp_password | token | oauth_only | password
     pattern: str | None = None
     strip_spaces: bool = False
-    mistakes: list[PasswordMistake] = Field(default_factory=list)
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            re.compile(value)
-        return value
+    mistakes: tuple[PasswordMistake, ...] = ()
 
 
-class ProviderPreset(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class ProviderPreset:
+    """One provider's rules, as validated by providers_schema when its file was parsed."""
 
     id: str
     name: str
-    name_ru: str | None = None  # the name Russian readers know the service by, when it differs
-    kind: Literal["mailbox", "relay", "workspace"]
-    hosts: list[str] = Field(default_factory=list)
-    host_patterns: list[str] = Field(default_factory=list)
-    domains: list[str] = Field(default_factory=list)
-    ports: list[PortSpec]
+    kind: str  # mailbox | relay | workspace
+    ports: tuple[PortSpec, ...]
     default_port: int
     username: UsernameRule
     password: PasswordRule
+    sender_rule: str  # account | verified_sender | verified_domain | verified_sender_or_domain
+    name_ru: str | None = None  # the name Russian readers know the service by, when it differs
+    hosts: tuple[str, ...] = ()
+    host_patterns: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
     app_password_required: bool = False
     settings_url: str | None = None
-    basic_auth: Literal["ok", "disabled", "tenant_setting"] = "ok"
+    basic_auth: str = "ok"  # ok | disabled | tenant_setting
     basic_auth_off_since: date | None = None  # when "disabled" took effect
-    sender_rule: Literal["account", "verified_sender", "verified_domain", "verified_sender_or_domain"]
     spf_include: str | None = None
     spf_include_required: bool = False
-    dkim_selectors: list[str] = Field(default_factory=list)
-    dmarc_policies: dict[str, Literal["none", "quarantine", "reject"]] = Field(default_factory=dict)
+    dkim_selectors: tuple[str, ...] = ()
+    dmarc_policies: Mapping[str, str] = field(default_factory=dict)
     prerequisites: Bilingual | None = None
     free_tier: Bilingual | None = None
     sandbox: Bilingual | None = None
     notes: Bilingual | None = None
     corrections: Bilingual | None = None
-    log_hints: list[str] = Field(default_factory=list)
+    log_hints: tuple[str, ...] = ()
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ProviderPreset:
-        if not self.hosts and not self.host_patterns:
-            raise ValueError("needs hosts or host_patterns")
-        for pattern in self.host_patterns:
-            re.compile(pattern)
-        ports = [p.port for p in self.ports]
-        if len(ports) != len(set(ports)):
-            raise ValueError("a port is listed twice")
-        if self.default_port not in ports:
-            raise ValueError(f"default_port {self.default_port} is not among ports")
-        stray = sorted(set(self.dmarc_policies) - set(self.domains))
-        if stray:
-            raise ValueError(f"dmarc_policies names domains not in domains: {', '.join(stray)}")
-        return self
+    @classmethod
+    def from_dict(cls, provider_id: str, d: Mapping) -> ProviderPreset:
+        def text(key: str) -> Bilingual | None:
+            return Bilingual(d[key]["en"], d[key]["ru"]) if d.get(key) else None
+
+        pw = d["password"]
+        since = d.get("basic_auth_off_since")
+        return cls(
+            id=provider_id, name=d["name"], kind=d["kind"],
+            ports=tuple(PortSpec(p["port"], TlsMode(p["mode"])) for p in d["ports"]), default_port=d["default_port"],
+            username=UsernameRule(d["username"]["rule"], d["username"].get("value"), d["username"].get("pattern")),
+            password=PasswordRule(pw["kind"], pw.get("pattern"), pw.get("strip_spaces", False),
+                                  tuple(PasswordMistake(m["pattern"], m["variant"]) for m in pw.get("mistakes", ()))),
+            sender_rule=d["sender_rule"], name_ru=d.get("name_ru"), hosts=tuple(d.get("hosts", ())),
+            host_patterns=tuple(d.get("host_patterns", ())), domains=tuple(d.get("domains", ())),
+            app_password_required=d.get("app_password_required", False), settings_url=d.get("settings_url"),
+            basic_auth=d.get("basic_auth", "ok"),
+            basic_auth_off_since=date.fromisoformat(str(since)) if since else None,
+            spf_include=d.get("spf_include"), spf_include_required=d.get("spf_include_required", False),
+            dkim_selectors=tuple(d.get("dkim_selectors", ())), dmarc_policies=dict(d.get("dmarc_policies", {})),
+            prerequisites=text("prerequisites"), free_tier=text("free_tier"), sandbox=text("sandbox"),
+            notes=text("notes"), corrections=text("corrections"), log_hints=tuple(d.get("log_hints", ())),
+        )
+
+    def to_json(self) -> dict:
+        """Plain JSON-able data (`smtpdoctor providers --format json`)."""
+        def plain(value):
+            if isinstance(value, (Bilingual, PortSpec, UsernameRule, PasswordRule, PasswordMistake)):
+                return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+            if isinstance(value, tuple):
+                return [plain(v) for v in value]
+            if isinstance(value, Mapping):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, date):
+                return value.isoformat()
+            if isinstance(value, StrEnum):
+                return value.value
+            return value
+
+        return {f.name: plain(getattr(self, f.name)) for f in fields(self)}
 
     def display_name(self) -> Param:
         """The provider's name as a finding parameter: in the reader's language where it has one."""
@@ -159,10 +163,10 @@ class ProviderPreset(BaseModel):
         return host in self.hosts or any(re.fullmatch(p, host) for p in self.host_patterns)
 
 
-class ProviderCatalog(BaseModel):
+@dataclass(frozen=True)
+class ProviderCatalog:
     source: str
-    presets: dict[str, ProviderPreset]
-
+    presets: Mapping[str, ProviderPreset]
     def get(self, provider_id: str) -> ProviderPreset | None:
         return self.presets.get(provider_id.lower().replace("-", "_"))
 
@@ -241,18 +245,27 @@ def load_providers(path) -> ProviderCatalog:
     from smtpdoctor.knowledge.tomlcache import loads_cached
 
     try:
-        raw = loads_cached(text, "providers")
+        raw = loads_cached(text, "providers", validate=lambda data: _validate(data, text, path))
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise InputError(
             "error.providers_syntax", file=path, line=match.group(1) if match else "?", reason=str(exc)
         ) from exc
-    presets: dict[str, ProviderPreset] = {}
+    presets = {provider_id: ProviderPreset.from_dict(provider_id, body) for provider_id, body in raw.items()}
+    return ProviderCatalog(source=str(path), presets=presets)
+
+
+def _validate(raw: dict, text: str, path) -> None:
+    """The schema check, with the file, line and key of the first problem (runs only when the file is parsed anew)."""
+    from pydantic import ValidationError
+
+    from smtpdoctor.knowledge.providers_schema import ProviderPresetSchema
+
     for provider_id, body in raw.items():
         if not isinstance(body, dict):
             raise InputError("error.providers_invalid", file=path, line=1, key=provider_id, reason="not a table")
         try:
-            presets[provider_id] = ProviderPreset(id=provider_id, **body)
+            ProviderPresetSchema(id=provider_id, **body)
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = [str(part) for part in first["loc"]]
@@ -268,6 +281,5 @@ def load_providers(path) -> ProviderCatalog:
             raise InputError(
                 "error.providers_invalid", file=path, line=_line_of(text, provider_id, None), key=provider_id, reason=str(exc)
             ) from exc
-    if not presets:
+    if not raw:
         raise InputError("error.providers_invalid", file=path, line=1, key="-", reason="no providers defined")
-    return ProviderCatalog(source=str(path), presets=presets)

@@ -30,7 +30,9 @@ def loads_cached(text: str, kind: str, validate=None) -> dict:
             validate(data)
         return data
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-    path = cache / f"{kind}-{digest}.json"
+    # Only data that passed `validate` is cached under the "checked" name: a cache written without the
+    # check (an older smtpdoctor) is never taken for a validated one.
+    path = cache / f"{kind}-{'checked-' if validate is not None else ''}{digest}.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -45,7 +45,7 @@ def env_lines(preset: ProviderPreset) -> list[str]:
 
 
 def provider_detail_json(preset: ProviderPreset) -> dict:
-    data = preset.model_dump(mode="json")
+    data = preset.to_json()
     data["env"] = env_lines(preset)
     return data
 

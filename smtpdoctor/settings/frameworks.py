@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import SecretStr
+from smtpdoctor.secret import Secret
 
 from smtpdoctor.errors import InputError, UsageError, os_reason
 from smtpdoctor.report import Evidence, EvidenceKind, Finding, Param, ValueSource, phrase
@@ -109,7 +109,7 @@ def _entries(env: Mapping[str, str], env_file: Path | None) -> dict[str, Entry]:
 
 
 def _raw(entry: Entry | None) -> RawValue | None:
-    return RawValue(text=SecretStr(entry.value), source=entry.source) if entry is not None else None
+    return RawValue(text=Secret(entry.value), source=entry.source) if entry is not None else None
 
 
 def _finding(code: str, source: ValueSource | None, variant: str | None = None, **params: Param) -> Finding:
@@ -117,7 +117,7 @@ def _finding(code: str, source: ValueSource | None, variant: str | None = None, 
 
 
 def _secure_raw(value: bool, source: ValueSource) -> RawValue:
-    return RawValue(text=SecretStr("true" if value else "false"), source=source)
+    return RawValue(text=Secret("true" if value else "false"), source=source)
 
 
 # -- detection --------------------------------------------------------------------------------------
@@ -171,8 +171,10 @@ def _with_options(inp: SettingsInput, options: Mapping[str, str | None], names: 
     for key, value in options.items():
         if value is not None:
             kind = "stdin" if key == "password" and (names or {}).get(key) == "--password-stdin" else "option"
-            updates[key] = RawValue(text=SecretStr(value), source=ValueSource(kind=kind, name=(names or {}).get(key, f"--{key}")))
-    return inp.model_copy(update=updates)
+            updates[key] = RawValue(text=Secret(value), source=ValueSource(kind=kind, name=(names or {}).get(key, f"--{key}")))
+    from dataclasses import replace
+
+    return replace(inp, **updates)
 
 
 # -- Django -----------------------------------------------------------------------------------------
@@ -261,7 +263,7 @@ def read_symfony(entries: Mapping[str, Entry], _files: list[Path]) -> SourceRead
         findings.append(_finding("config.tls_verification_disabled", src, option="verify_peer=0"))
 
     def raw(text: str | None) -> RawValue | None:
-        return RawValue(text=SecretStr(text), source=src) if text is not None else None
+        return RawValue(text=Secret(text), source=src) if text is not None else None
 
     # Symfony's EsmtpTransport turns TLS on from the first byte for smtps:// and for port 465 whatever the scheme.
     inp = SettingsInput(host=raw(host), port=raw(str(port)) if port else None, secure=_secure_raw(scheme == "smtps" or port == 465, src),
@@ -328,9 +330,9 @@ def _read_supabase_toml(path: Path, entries: Mapping[str, Entry]) -> SourceRead:
             entry = entries.get(ref.group(1))
             if entry is None:
                 findings.append(_finding("config.missing", src, variant="unresolved", ref=ref.group(1)))
-                return RawValue(text=SecretStr(""), source=src)
-            return RawValue(text=SecretStr(entry.value), source=src)
-        return RawValue(text=SecretStr(raw), source=src)
+                return RawValue(text=Secret(""), source=src)
+            return RawValue(text=Secret(entry.value), source=src)
+        return RawValue(text=Secret(raw), source=src)
 
     if smtp.get("enabled") is False:
         findings.append(_finding("config.invalid_value", ValueSource(kind="config", name="[auth.email.smtp] enabled",
@@ -419,7 +421,7 @@ def read_spring(entries: Mapping[str, Entry], files: list[Path]) -> SourceRead:
             findings.append(_finding("config.missing", src, variant="unresolved", ref=m.group(1)))
             return ""
 
-        return RawValue(text=SecretStr(_PLACEHOLDER.sub(resolve, raw)), source=src)
+        return RawValue(text=Secret(_PLACEHOLDER.sub(resolve, raw)), source=src)
 
     base = "spring.mail."
     ssl_on = value(base + "properties.mail.smtp.ssl.enable")

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from dataclasses import dataclass
+
+from smtpdoctor.secret import Secret
 
 from smtpdoctor.errors import InputError, os_reason
 from smtpdoctor.report import ValueSource
@@ -29,11 +31,11 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
 URL_NAME = "SMTP_URL"
 
 
-class RawValue(BaseModel):
+@dataclass(frozen=True)
+class RawValue:
     """A setting exactly as given (quotes, spaces and all), with its origin."""
 
-    model_config = ConfigDict(frozen=True)
-    text: SecretStr  # SecretStr for every field, so no raw value can leak through a repr
+    text: Secret  # a Secret for every field, so no raw value can leak through a repr
     source: ValueSource
 
     @property
@@ -41,10 +43,10 @@ class RawValue(BaseModel):
         return self.text.get_secret_value()
 
 
-class SettingsInput(BaseModel):
+@dataclass(frozen=True)
+class SettingsInput:
     """The raw settings after merging all layers, before any cleaning."""
 
-    model_config = ConfigDict(frozen=True)
     host: RawValue | None = None
     port: RawValue | None = None
     secure: RawValue | None = None
@@ -60,16 +62,16 @@ class SettingsInput(BaseModel):
         return getattr(self, field)
 
 
-class SmtpSettings(BaseModel):
+@dataclass(frozen=True)
+class SmtpSettings:
     """Cleaned, typed settings the probe uses."""
 
-    model_config = ConfigDict(frozen=True)
-    host: str | None = None
     port: int
     secure: bool
+    host: str | None = None
     secure_explicit: bool = False
     user: str | None = None
-    password: SecretStr | None = None
+    password: Secret | None = None
     sender: str | None = None
     sender_name: str | None = None
     provider: str | None = None
@@ -111,14 +113,14 @@ def _from_url(url: str, base: ValueSource) -> tuple[dict[str, RawValue], tuple[s
     if not parts.hostname:
         return {}, ("no_host", None)
     src = ValueSource(kind="url", name=base.name, file=base.file, line=base.line)
-    out: dict[str, RawValue] = {"host": RawValue(text=SecretStr(parts.hostname), source=src)}
-    out["secure"] = RawValue(text=SecretStr("true" if parts.scheme.lower() == "smtps" else "false"), source=src)
+    out: dict[str, RawValue] = {"host": RawValue(text=Secret(parts.hostname), source=src)}
+    out["secure"] = RawValue(text=Secret("true" if parts.scheme.lower() == "smtps" else "false"), source=src)
     if port is not None:
-        out["port"] = RawValue(text=SecretStr(str(port)), source=src)
+        out["port"] = RawValue(text=Secret(str(port)), source=src)
     if parts.username:
-        out["user"] = RawValue(text=SecretStr(unquote(parts.username)), source=src)
+        out["user"] = RawValue(text=Secret(unquote(parts.username)), source=src)
     if parts.password:
-        out["password"] = RawValue(text=SecretStr(unquote(parts.password)), source=src)
+        out["password"] = RawValue(text=Secret(unquote(parts.password)), source=src)
     return out, None
 
 
@@ -128,7 +130,7 @@ def _layer(env: Mapping[str, str], kind: str, lines: Mapping[str, int] | None = 
         for name in names:
             if name in env:
                 src = ValueSource(kind=kind, name=name, file=file, line=(lines or {}).get(name))
-                values[field] = RawValue(text=SecretStr(env[name]), source=src)
+                values[field] = RawValue(text=Secret(env[name]), source=src)
                 break
     url_values: dict[str, RawValue] = {}
     problem = None
@@ -165,7 +167,7 @@ def load_settings_input(
         if value is not None:
             kind = "stdin" if field == "password" and (option_names or {}).get(field) == "--password-stdin" else "option"
             name = (option_names or {}).get(field, f"--{field.replace('_', '-')}")
-            merged[field] = RawValue(text=SecretStr(value), source=ValueSource(kind=kind, name=name))
+            merged[field] = RawValue(text=Secret(value), source=ValueSource(kind=kind, name=name))
     problem, error = url_problem or (None, None)
     return SettingsInput(**merged, url_problem=problem, url_error=error, url_source=url_source)
 
@@ -238,7 +240,7 @@ def clean(inp: SettingsInput, preset=None, default_port: int = 587) -> SmtpSetti
         secure = port == 465  # nodemailer: secure undefined + port 465 means implicit TLS
     password = None
     if inp.password is not None and inp.password.value.strip():
-        password = SecretStr(clean_text(inp.password.value))
+        password = Secret(clean_text(inp.password.value))
     return SmtpSettings(
         host=host or None,
         port=port,
