@@ -13,4 +13,9 @@ print("|---|---|---|---|")
 for code in catalog.codes():
     e = catalog.entry(code)
     mark = " *" if code in CONTRACT_EXTRAS else ""
-    print(f"| `{code}`{mark} | {e.severity.value} | {e.title.en} | {e.title.ru} |")
+    # A variant may have its own severity (config.password_format app_password is an error): list it, so the
+    # table says what the output can show.
+    other = sorted({f"{v.severity.value}: {name}" for name, v in e.variants.items()
+                    if getattr(v, "severity", None) is not None and v.severity != e.severity})
+    severity = e.severity.value + (f" ({'; '.join(other)})" if other else "")
+    print(f"| `{code}`{mark} | {severity} | {e.title.en} | {e.title.ru} |")

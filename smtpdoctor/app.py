@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from datetime import date
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from smtpdoctor.diagnose import diagnose, merge
 from smtpdoctor.errors import UsageError
 from smtpdoctor.knowledge.catalog import load_catalog
-from smtpdoctor.report import Finding, Report, SettingView, StepResult, phrase
+from smtpdoctor.report import Finding, Phrase, Report, SettingView, StepResult, phrase
 from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
 from smtpdoctor.settings.model import SettingsInput, SmtpSettings, clean
 
@@ -29,13 +30,18 @@ class CheckOptions:
     nameservers: tuple[str, ...] = ()
     dns_timeout: float = 5.0
     dkim_selectors: tuple[str, ...] = ()
+    max_time: float | None = None  # seconds for the whole check (curl's --max-time); None: no overall bound
+    platform: str | None = None  # --platform: a platforms.toml id, "auto" (the default: from the environment) or "none"
+    ports: bool = False  # --ports: the port preflight table
+    oauth2_token: object | None = None  # secret.Secret from --oauth2-token-stdin / SMTP_OAUTH2_TOKEN
+    today: date | None = None  # the clock, injectable: retirement dates are compared with it
 
 
 def choose_preset(inp: SettingsInput, providers: ProviderCatalog, forced: str | None) -> ProviderPreset | None:
     if forced:
         preset = providers.get(forced)
         if preset is None:
-            raise UsageError("error.unknown_provider", name=forced, known=", ".join(sorted(providers.presets)))
+            raise unknown_provider(forced, providers, "--provider")
         return preset
     from smtpdoctor.settings.model import clean_host, clean_text
 
@@ -45,17 +51,35 @@ def choose_preset(inp: SettingsInput, providers: ProviderCatalog, forced: str | 
     return providers.recognise(host, user, sender)
 
 
-def settings_view(inp: SettingsInput, settings: SmtpSettings) -> dict[str, SettingView]:
-    """What the user sees of the effective settings: language-neutral values; the password only as a length."""
+def unknown_provider(name: str, providers: ProviderCatalog, option: str, message_id: str = "error.unknown_provider"):
+    """The usage error for a provider id that is not in the catalog, with the closest id when it is a typo."""
+    from smtpdoctor.checks.static import closest
+
+    best = closest(name.lower(), list(providers.presets))
+    hint = phrase("newuser.provider.did_you_mean", name=best) if best else ""
+    return UsageError(message_id, name=name, option=option, hint=hint, known=", ".join(sorted(providers.presets)))
+
+
+def settings_view(inp: SettingsInput, settings: SmtpSettings, source=None) -> dict[str, SettingView]:
+    """What the user sees of the effective settings, shown as given: language-neutral values, what was given
+    when it could not be used (and what is used instead), the password only as a length."""
+    from smtpdoctor.settings.model import parse_bool, parse_port
+
     def src(name: str):
         given = getattr(inp, name)
         return given.source if given else None
 
+    def invalid(raw, parse) -> str | None:
+        return raw.value if raw is not None and raw.value.strip() and parse(raw.value) is None else None
+
+    port_given, secure_given = invalid(inp.port, parse_port), invalid(inp.secure, parse_bool)
+    mode = phrase("newuser.mode.tls" if settings.secure else "newuser.mode.starttls")
     view: dict[str, SettingView] = {
         "host": SettingView(value=settings.host, source=src("host")),
-        "port": SettingView(value=str(settings.port), source=src("port")),
-        "secure": SettingView(value="implicit" if settings.secure else "starttls", source=src("secure"),
-                              shown=phrase("field.mode_tls" if settings.secure else "field.mode_starttls")),
+        "port": SettingView(value=str(settings.port), source=src("port"), given=port_given,
+                            invalid=port_given is not None),
+        "secure": SettingView(value="implicit" if settings.secure else "starttls", source=src("secure"), shown=mode,
+                              given=secure_given, invalid=secure_given is not None, note=framework_note(source)),
         "user": SettingView(value=settings.user, source=src("user")),
     }
     pw = settings.password
@@ -66,6 +90,40 @@ def settings_view(inp: SettingsInput, settings: SmtpSettings) -> dict[str, Setti
     if settings.sender_name:
         view["sender_name"] = SettingView(value=settings.sender_name, source=src("sender_name"))
     return view
+
+
+def framework_note(source) -> Phrase | None:
+    """Which framework rule decided the TLS mode, and on which version: read from a lock file or assumed."""
+    decision = getattr(source, "decision", None)
+    version = getattr(source, "version", None)
+    if decision is None or decision.rule is None or version is None:
+        return None
+    from smtpdoctor.settings.semantics import load_frameworks
+
+    framework = load_frameworks()[source.framework]
+    rule = phrase("static.provider_text", en=decision.rule.note_en, ru=decision.rule.note_ru)
+    if version.text is None:
+        return phrase("newuser.framework.any_version", framework=framework.name, rule=rule)
+    if version.assumed:
+        return phrase("newuser.framework.assumed", framework=framework.name, version=version.text, rule=rule)
+    from pathlib import PurePath
+
+    return phrase("newuser.framework.read", framework=framework.name, version=version.text,
+                  file=PurePath(version.file).name, rule=rule)
+
+
+def lint_file(path: Path, fmt: str | None, providers: ProviderCatalog) -> Report | None:
+    """`smtpdoctor lint`: one settings file on its own, as a pre-commit hook sees it (no environment).
+
+    None when the file configures no SMTP (a Hugo config.toml, a .env without mail settings, MAIL_MAILER=log,
+    Spring without spring.mail.host): a hook run on every commit must stay silent about it."""
+    from smtpdoctor.settings.frameworks import read_source
+
+    is_config = path.name.lower().endswith((".toml", ".properties", ".yml", ".yaml"))
+    read = read_source(fmt, {}, {}, None if is_config else path, [path] if is_config else [], lint=True)
+    if not read.in_use:
+        return None
+    return run_check(read.inp, {}, providers, CheckOptions(offline=True), source=read)
 
 
 def run_check(
@@ -81,17 +139,44 @@ def run_check(
     `source` (sources.SourceRead) carries a framework format's own findings and names."""
     from smtpdoctor.checks.static import injected_fields, run_static_checks_by_name
 
+    from smtpdoctor.redact import Redactor
+
     started = time.perf_counter()
+    deferred = getattr(source, "deferred", frozenset())
+    if deferred:  # filled in at deploy time: nothing to check in the value as written (env(NAME), empty template)
+        from dataclasses import replace
+
+        inp = replace(inp, **{name: None for name in deferred})
+    redactor = Redactor.for_input(inp)  # every output of this run passes through it (a server may echo the password)
+    on_step = redactor.callback(on_step)
     preset = choose_preset(inp, providers, options.provider)
+    from smtpdoctor.checks import hosting
+
+    if options.oauth2_token is None and env.get("SMTP_OAUTH2_TOKEN"):
+        from dataclasses import replace as _replace
+
+        from smtpdoctor.secret import Secret
+
+        options = _replace(options, oauth2_token=Secret(env["SMTP_OAUTH2_TOKEN"].strip()))
+    if options.oauth2_token is not None:  # the token is a secret like the password: masked in every output
+        redactor = redactor.merged(Redactor.for_secrets([options.oauth2_token], inp.user.value if inp.user else None))
+        on_step = redactor.callback(on_step)
+    where = hosting.recognise(inp, preset, providers, options)
+    preset = where.preset
     settings = clean(inp, preset)
-    by_check = run_static_checks_by_name(inp, settings, preset, providers, env, options.send_to, options.ehlo_name)
+    by_check = run_static_checks_by_name(inp, settings, preset, providers, env, options.send_to, options.ehlo_name,
+                                         deferred=deferred,
+                                         in_file=_config_file(inp, source))
     if source is not None and source.findings:
         # The format's own finding is the more precise one ("refers to ${X}, which is not set").
         precise = {(f.code, f.source.name if f.source else None) for f in source.findings}
         by_check = {name: [f for f in found if (f.code, f.source.name if f.source else None) not in precise]
                     for name, found in by_check.items()}
         by_check[f"format ({source.format.value})"] = list(source.findings)
-    findings: list[Finding] = [f for found in by_check.values() for f in found]
+    findings: list[Finding] = hosting.without_password_findings([f for found in by_check.values() for f in found], options)
+    platform_findings, platform_id = hosting.platform_and_auth(inp, settings, preset, env, options, findings)
+    findings += platform_findings + hosting.recognition_finding(where)
+    ports = None
     steps: list[StepResult] = []
     transcript: list[str] = []
     dns_report = None
@@ -100,20 +185,31 @@ def run_check(
         dns_findings, dns_report = run_dns(sender, preset, providers, options)
         findings = merge(findings, dns_findings)
     recipient_ok = not any(f.code == "config.recipient_invalid" for f in findings)
-    if not options.offline and settings.host and not injected_fields(findings) and recipient_ok:
+    probe_ok = not options.offline and settings.host and not where.host_from_dns and not injected_fields(findings)
+    if probe_ok and options.ports:
+        ports, added = hosting.port_table(settings, preset, options, findings)
+        findings += added
+    if probe_ok and recipient_ok:
         from smtpdoctor.probe.runner import ProbePolicy, run_probe
 
         # CheckOptions is a superset of the probe's policy: pass the shared fields, by name.
         policy = ProbePolicy(**{f.name: getattr(options, f.name) for f in fields(ProbePolicy)})
+        if options.max_time:  # --max-time covers the whole check: what the DNS checks used is spent
+            from dataclasses import replace
+
+            policy = replace(policy, max_time=max(0.1, options.max_time - (time.perf_counter() - started)))
         run = run_probe(settings, preset, policy, on_step=on_step)
         steps = run.steps
         transcript = run.transcript
-        findings = merge(findings, run.findings)
-    return diagnose(
+        findings = merge(findings, _known_host_readings(run.findings, settings, providers))
+        if ports is None and hosting.connect_timed_out(steps):  # a timed-out port: show which ones connect
+            ports, added = hosting.port_table(settings, preset, options, findings)
+            findings += added
+    return redactor.apply(diagnose(
         findings, load_catalog(), "check",
-        provider=preset.id if preset else None,
-        provider_name=preset.name if preset else None,
-        settings=settings_view(inp, settings),
+        provider=where.provider[0],
+        provider_name=where.provider[1],
+        settings=settings_view(inp, settings, source),
         steps=tuple(steps),
         transcript=tuple(transcript),
         dns=dns_report,
@@ -124,14 +220,47 @@ def run_check(
         offline=options.offline,
         insecure=options.insecure,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
-    )
+        platform=platform_id,
+        recognised=where.recognition.how if where.recognition is not None else None,
+        ports=ports,
+    ))
+
+
+def _config_file(inp: SettingsInput, source) -> str | None:
+    """The settings file a framework format was read from, so a missing key is added there, not to an environment."""
+    if source is None or source.format.value == "nodemailer":
+        return None
+    for name in ("host", "port", "user", "password", "sender"):
+        raw = inp.get(name)
+        if raw is not None and raw.source.kind in ("config", "dotenv") and raw.source.file:
+            return raw.source.file
+    return None
+
+
+def _known_host_readings(findings: list[Finding], settings: SmtpSettings, providers: ProviderCatalog) -> list[Finding]:
+    """A host that is exactly a provider's own server is no typo when it does not resolve: say so."""
+    from dataclasses import replace
+
+    if not settings.host or providers.by_host(settings.host) is None:
+        return findings
+    return [replace(f, variant="known_host") if f.code == "net.dns_not_found" and f.variant is None else f
+            for f in findings]
+
+
+def _sender_domain_readings(findings: list[Finding]) -> list[Finding]:
+    """A sender domain that does not exist is about the domain, not about how the From is written."""
+    from dataclasses import replace
+
+    return [replace(f, variant="domain") if f.code == "config.sender_invalid" and f.variant is None
+            and f.evidence is not None and f.evidence.kind.value == "dns" else f for f in findings]
 
 
 def run_dns(address: str, relay: ProviderPreset | None, providers: ProviderCatalog, options: CheckOptions):
     from smtpdoctor.checks.dns import DnsClient, check_sender_domain
 
     client = DnsClient(list(options.nameservers) or None, options.dns_timeout)
-    return check_sender_domain(address, relay, providers, client, list(options.dkim_selectors))
+    findings, report = check_sender_domain(address, relay, providers, client, list(options.dkim_selectors))
+    return _sender_domain_readings(findings), report
 
 
 def run_dns_only(address: str, relay: ProviderPreset | None, providers: ProviderCatalog,

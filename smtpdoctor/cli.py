@@ -21,14 +21,16 @@ app = typer.Typer(
     name="smtpdoctor",
     help="Why does my app's email not send, and what exactly do I change? (en/ru)",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,  # locals would include the SMTP password
     rich_markup_mode=None,
 )
 
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="en or ru (default: SMTPDOCTOR_LANG, then LC_ALL/LC_MESSAGES/LANG)")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json (check: also github, junit)")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json")]
+CheckFormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json, github or junit")]
 NameserverOpt = Annotated[Optional[list[str]], typer.Option("--nameserver", help="DNS server IP[:PORT] to ask (repeatable; default: the system resolver)")]
 DnsTimeoutOpt = Annotated[float, typer.Option("--dns-timeout", help="seconds for each DNS lookup")]
 SelectorOpt = Annotated[Optional[list[str]], typer.Option("--dkim-selector", help="also check this DKIM selector (repeatable)")]
@@ -85,8 +87,12 @@ def check(
     env_file: Annotated[Optional[Path], typer.Option("--env-file", help="read settings from a .env file (below the environment in priority)")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from standard input")] = False,
     password: Annotated[Optional[str], typer.Option("--password", help="the password (leaks into shell history: prefer SMTP_PASS)")] = None,
+    oauth2_token_stdin: Annotated[bool, typer.Option("--oauth2-token-stdin", help="read an OAuth2 access token from standard input and log in with XOAUTH2/OAUTHBEARER (or SMTP_OAUTH2_TOKEN)")] = False,
+    platform: Annotated[Optional[str], typer.Option("--platform", help="the hosting platform the app runs on, for its port rules: an id from `smtpdoctor platforms`, auto (default: from the environment) or none")] = None,
+    ports: Annotated[bool, typer.Option("--ports", help="race 25, 465, 587, 2525 and the provider's ports per IP family within one --timeout and print the table")] = False,
     offline: Annotated[bool, typer.Option(help="check the settings only; no DNS, no connection")] = False,
-    timeout: Annotated[float, typer.Option(help="seconds for the whole probe's slowest step")] = 10.0,
+    timeout: Annotated[float, typer.Option(help="seconds for each wait: the connection, each reply (see --max-time)")] = 10.0,
+    max_time: Annotated[float, typer.Option("--max-time", help="seconds for the whole check, every step included (like curl's --max-time)")] = 60.0,
     send_to: Annotated[Optional[str], typer.Option("--send-to", help="also send a short test message to this address")] = None,
     transcript: Annotated[bool, typer.Option(help="print the SMTP dialogue (credentials redacted)")] = False,
     allow_plaintext_auth: Annotated[bool, typer.Option("--allow-plaintext-auth", help="allow AUTH over an unencrypted connection (lab servers only)")] = False,
@@ -101,7 +107,7 @@ def check(
     nameserver: NameserverOpt = None,
     dns_timeout: DnsTimeoutOpt = 5.0,
     dkim_selector: SelectorOpt = None,
-    output_format: FormatOpt = "text",
+    output_format: CheckFormatOpt = "text",
     lang: LangOpt = None,
     providers_file: ProvidersOpt = None,
 ) -> int:
@@ -117,10 +123,24 @@ def check(
     fmt = _format(output_format, ("text", "json", "github", "junit"))
     if not timeout > 0 or timeout > 600:
         raise UsageError("error.bad_option", option="--timeout", reason=phrase("reason.timeout"))
+    if not 1 <= max_time <= 3600:
+        raise UsageError("error.bad_option", option="--max-time", reason=phrase("hardening.reason.max_time"))
+    send_to, ehlo_name = _recipient(send_to), _ehlo_name(ehlo_name)
+    _refuse_overwrite(output, [("--env-file", env_file), *(("--config", path) for path in config or ())])
     options: dict[str, str | None] = {"host": host, "port": port, "user": user, "sender": sender}
     names = {"host": "--host", "port": "--port", "user": "--user", "sender": "--sender", "secure": "--secure" if secure else "--no-secure"}
     if secure is not None:
         options["secure"] = "true" if secure else "false"
+    token = None
+    if oauth2_token_stdin:
+        if password_stdin:
+            raise UsageError("error.bad_option", option="--oauth2-token-stdin", reason=phrase("platform.reason.one_stdin"))
+        from smtpdoctor.secret import Secret
+
+        data = sys.stdin.readline().strip() if not sys.stdin.isatty() else ""
+        if not data:
+            raise UsageError("error.stdin_empty")
+        token = Secret(data)
     if password_stdin:
         data = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else ""
         if not data:
@@ -141,10 +161,15 @@ def check(
     _check_dns_options(nameserver, dns_timeout)
     opts = CheckOptions(offline=offline, timeout=timeout, allow_plaintext_auth=allow_plaintext_auth, insecure=insecure,
                         ca_file=ca_file, send_to=send_to, ehlo_name=ehlo_name, provider=provider, check_dns=not no_dns,
+                        max_time=max_time,
                         nameservers=tuple(nameserver or ()), dns_timeout=dns_timeout,
-                        dkim_selectors=tuple(dkim_selector or ()))
+                        dkim_selectors=tuple(dkim_selector or ()), platform=platform, ports=ports, oauth2_token=token)
     catalog = load_catalog()
-    with _output(output) as out:
+    from smtpdoctor.redact import Redactor
+
+    token_text = token.get_secret_value() if token is not None else os.environ.get("SMTP_OAUTH2_TOKEN", "").strip()
+    redactor = Redactor.for_input(read.inp).merged(Redactor.for_secrets([token_text], read.inp.user.value if read.inp.user else None))
+    with _output(output, redactor) as out:
         if fmt == "text":
             from smtpdoctor.render.text import check_blocks, color_wanted, write
 
@@ -177,34 +202,109 @@ def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: b
                 handle.write(markdown_summary(result, catalog, lang) + "\n")
         except OSError:
             pass
+    from smtpdoctor.redact import Redactor
+
     secret = read.inp.password.value if read.inp.password is not None else None
-    lines = github_lines(result, catalog, lang, [secret] if secret else [], os.environ.get("GITHUB_ACTIONS") == "true")
+    # ::add-mask:: for every encoded form, not only the plain one (which comes first)
+    forms = ([secret] if secret else []) + [f for f in Redactor.for_input(read.inp).forms if f != secret]
+    lines = github_lines(result, catalog, lang, forms, os.environ.get("GITHUB_ACTIONS") == "true")
     return "".join(line + "\n" for line in lines)
 
 
 class _output:
-    """--output FILE, or standard output."""
+    """--output FILE, or standard output; either way through the run's redactor (smtpdoctor.redact).
 
-    def __init__(self, path: Path | None) -> None:
+    A report file is created 0600: it may quote what a server said. A write that fails (a full
+    disk, /dev/full) is a clear error, not an internal one."""
+
+    def __init__(self, path: Path | None, redactor=None) -> None:
         self.path = path
         self.handle = None
+        self.redactor = redactor
 
     def __enter__(self):
-        if self.path is None:
-            return sys.stdout
-        from smtpdoctor.errors import UsageError
+        from smtpdoctor.errors import UsageError, os_reason
 
-        from smtpdoctor.errors import os_reason
+        if self.path is None:
+            stream = sys.stdout
+        else:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                self.handle = open(fd, "w", encoding="utf-8")  # noqa: SIM115
+            except OSError as exc:
+                raise UsageError("error.bad_option", option="--output", reason=os_reason(exc)) from exc
+            stream = self.handle
+        return self.redactor.writer(stream) if self.redactor is not None else stream
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.handle is None:
+            return
+        from smtpdoctor.errors import InputError, os_reason
 
         try:
-            self.handle = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
-        except OSError as exc:
-            raise UsageError("error.bad_option", option="--output", reason=os_reason(exc)) from exc
-        return self.handle
-
-    def __exit__(self, *exc) -> None:
-        if self.handle is not None:
             self.handle.close()
+        except OSError as error:
+            if exc is None:
+                raise InputError("hardening.error.output_write", file=self.path, reason=os_reason(error)) from error
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise InputError("hardening.error.output_write", file=self.path, reason=os_reason(exc)) from exc
+
+
+def _recipient(value: str | None) -> str | None:
+    """--send-to: surrounding spaces are copy-paste damage (trimmed); anything else odd is refused."""
+    from smtpdoctor.errors import UsageError
+    from smtpdoctor.report import phrase
+
+    if value is None:
+        return None
+    address = value.strip()
+    if not address or any(ch.isspace() or ord(ch) < 32 or ch in "<>,;" for ch in address) or address.count("@") != 1:
+        raise UsageError("error.bad_option", option="--send-to", reason=phrase("hardening.reason.send_to", value=repr(value)))
+    return address
+
+
+def _ehlo_name(value: str | None) -> str | None:
+    """--ehlo-name: a host name (RFC 5321 Domain) or an address literal, nothing an SMTP line could be smuggled in."""
+    import ipaddress
+    import re
+
+    from smtpdoctor.errors import UsageError
+    from smtpdoctor.report import phrase
+
+    if value is None:
+        return None
+    name = value.strip()
+    ok = bool(re.fullmatch(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                           r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?", name, re.ASCII))
+    literal = re.fullmatch(r"\[(IPv6:)?([0-9A-Fa-f:.]+)\]", name)
+    if literal:
+        try:
+            address = ipaddress.ip_address(literal.group(2))
+            ok = (address.version == 6) == bool(literal.group(1))
+        except ValueError:
+            ok = False
+    if not ok:
+        raise UsageError("error.bad_option", option="--ehlo-name", reason=phrase("hardening.reason.ehlo_name", value=repr(value)))
+    return name
+
+
+def _refuse_overwrite(output: Path | None, inputs: list[tuple[str, Path | None]]) -> None:
+    """-o naming a settings file would replace the user's settings with our report."""
+    from smtpdoctor.errors import UsageError
+    from smtpdoctor.report import phrase
+
+    if output is None:
+        return
+    for option, path in inputs:
+        if path is None:
+            continue
+        try:
+            same = os.path.samefile(output, path) if output.exists() else output.resolve() == path.resolve()
+        except OSError:
+            same = False
+        if same:
+            raise UsageError("error.bad_option", option="--output",
+                             reason=phrase("hardening.reason.same_file", file=str(output), other=option))
 
 
 def _run_live(stream, lang, live: bool, run):
@@ -264,7 +364,7 @@ def batch(
     from smtpdoctor.batch import run_batch
     from smtpdoctor.errors import NOT_A_FILE, UsageError
     from smtpdoctor.knowledge.catalog import load_catalog
-    from smtpdoctor.render.json import batch_line
+    from smtpdoctor.render.json import batch_line, dumps_line
     from smtpdoctor.report import phrase
 
     chosen_lang = _lang(lang)
@@ -285,7 +385,7 @@ def batch(
     progress = None
     with _output(output) as out:
         def emit(result) -> None:
-            out.write(json.dumps(batch_line(result, catalog, chosen_lang, strict), ensure_ascii=False) + "\n")
+            out.write(dumps_line(batch_line(result, catalog, chosen_lang, strict)) + "\n")
             out.flush()
 
         if sys.stderr.isatty() and output is not None or (sys.stderr.isatty() and not sys.stdout.isatty()):
@@ -302,6 +402,8 @@ def batch(
         finally:
             if progress is not None:
                 progress.stop()
+    if summary.broken_pipe:
+        raise BrokenPipeError  # main() exits quietly with ExitCode.BROKEN_PIPE
     _render_batch_summary(summary, fmt, chosen_lang)
     if summary.interrupted:
         return ExitCode.INTERRUPTED
@@ -332,27 +434,20 @@ def lint(
     lang: LangOpt = None,
     providers_file: ProvidersOpt = None,
 ) -> int:
-    """Offline check of settings files, one by one (for pre-commit hooks): only the file, not the environment."""
-    from smtpdoctor.app import CheckOptions, run_check
+    """Offline check of settings files, one by one (for pre-commit hooks): only the file, not the environment.
+
+    Silent on files that configure no SMTP; env(NAME) / ${NAME} references are set at deploy time."""
+    from smtpdoctor.app import lint_file
     from smtpdoctor.knowledge.catalog import load_catalog
     from smtpdoctor.render.text import check_blocks, line, write
-    from smtpdoctor.settings.frameworks import MARKERS, read_source
-    from smtpdoctor.settings.model import read_env_file
 
     chosen_lang = _lang(lang)
     providers = _providers(providers_file)
     catalog = load_catalog()
     worst = ExitCode.OK
     for path in files:
-        is_config = path.name.lower().endswith((".toml", ".properties", ".yml", ".yaml"))
-        if not is_config:
-            keys = set(read_env_file(path))
-            markers = {k for ks in MARKERS.values() for k in ks} | {"SMTP_USER", "SMTP_PASS", "SMTP_PASSWORD"}
-            if not keys & markers:
-                continue  # a .env without mail settings: nothing to say
-        read = read_source(source, {}, {}, None if is_config else path, [path] if is_config else [])
-        result = run_check(read.inp, {}, providers, CheckOptions(offline=True), source=read)
-        if not result.findings:
+        result = lint_file(path, source, providers)
+        if result is None or not result.findings:
             continue
         write([line(f"== {path}", "bold"), *check_blocks(result, catalog, chosen_lang, strict, providers=providers),
                line()], sys.stdout)
@@ -386,9 +481,11 @@ def dns_cmd(
     if relay:
         preset = providers.get(relay)
         if preset is None:
-            raise UsageError("error.unknown_provider", name=relay, known=", ".join(sorted(providers.presets)))
+            from smtpdoctor.app import unknown_provider
+
+            raise unknown_provider(relay, providers, "--relay")
     if not target.strip() or any(ch in target for ch in "\r\n\0 /"):
-        raise UsageError("error.bad_option", option="TARGET", reason=phrase("reason.not_domain", value=repr(target)))
+        raise UsageError("error.bad_option", option="DOMAIN_OR_ADDRESS", reason=phrase("reason.not_domain", value=repr(target)))
     opts = CheckOptions(nameservers=tuple(nameserver or ()), dns_timeout=dns_timeout, dkim_selectors=tuple(dkim_selector or ()))
     result = run_dns_only(target.strip(), preset, providers, opts)
     catalog = load_catalog()
@@ -401,6 +498,27 @@ def dns_cmd(
 
         write(check_blocks(result, catalog, chosen_lang, strict, providers=providers), sys.stdout)
     return int(result.exit_code(strict))
+
+
+@app.command("platforms")
+def platforms_cmd(
+    output_format: FormatOpt = "text",
+    lang: LangOpt = None,
+) -> int:
+    """List hosting platforms, the outbound SMTP ports each blocks, and how each is recognised."""
+    from smtpdoctor.knowledge.platforms import load_platforms
+    from smtpdoctor.render.platforms import platforms_json, platforms_lines
+
+    chosen_lang = _lang(lang)
+    fmt = _format(output_format)
+    catalog = load_platforms()
+    if fmt == "json":
+        import json
+
+        print(json.dumps(platforms_json(catalog, os.environ), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(platforms_lines(catalog, os.environ, chosen_lang)))
+    return ExitCode.OK
 
 
 @app.command("providers")
@@ -420,7 +538,9 @@ def providers_cmd(
     if name is not None:
         preset = catalog.get(name)
         if preset is None:
-            raise UsageError("providers.unknown", name=name, known=", ".join(sorted(catalog.presets)))
+            from smtpdoctor.app import unknown_provider
+
+            raise unknown_provider(name, catalog, "PROVIDER", "providers.unknown")
         if fmt == "json":
             import json
 
@@ -458,6 +578,10 @@ def explain(
         raise UsageError("error.bad_option", option="--max-matches", reason=phrase("reason.not_negative"))
     catalog = load_catalog()
     paths = files or ["-"]
+    if not files and sys.stdin.isatty():  # nothing piped in: say what we wait for instead of waiting silently
+        from smtpdoctor.render.i18n import tr
+
+        print(tr("newuser.explain.waiting", chosen_lang), file=sys.stderr)
     stdin = None
     if "-" in paths:
         import io
@@ -522,6 +646,46 @@ def demo(
     return int(result.exit_code())
 
 
+# Placeholders by option type: what to type, not a Python type (<str>, <list[Path]>).
+_METAVARS = {"host": "HOST", "port": "PORT", "user": "LOGIN", "sender": "ADDRESS", "provider": "NAME", "env_file": "FILE",
+             "password": "PASSWORD", "send_to": "ADDRESS", "ca_file": "FILE", "ehlo_name": "NAME", "source": "FORMAT",
+             "config": "FILE", "output": "FILE", "nameserver": "IP[:PORT]", "dkim_selector": "SELECTOR",
+             "output_format": "FORMAT", "lang": "en|ru", "providers_file": "FILE", "relay": "PROVIDER",
+             "scenario": "NAME", "file": "FILE", "files": "FILE...", "target": "DOMAIN_OR_ADDRESS", "name": "PROVIDER",
+             "concurrency": "N", "per_host": "N", "max_matches": "N", "timeout": "SECONDS", "dns_timeout": "SECONDS"}
+
+
+def _command(args: list[str]):
+    """The Click command behind the Typer app, polished only when help is shown (so --version stays fast):
+    placeholders, exit codes, and Russian descriptions with --lang ru or a Russian locale."""
+    if not ({"-h", "--help"} & set(args)) and args:
+        return typer.main.get_command(app)
+    from smtpdoctor.render.i18n import Lang, detect_lang, has_message, tr
+
+    peek = _peek_lang(args)
+    lang = detect_lang(peek if peek in ("en", "ru") else None, os.environ)
+    root = typer.main.get_command(app)
+    shared = {"lang": "lang", "strict": "strict", "providers_file": "providers_file", "offline": "offline",
+              "help": "help"}
+    for name, command in [("root", root), *getattr(root, "commands", {}).items()]:
+        command.epilog = tr("newuser.help.exit_codes", lang)
+        if lang is Lang.RU and has_message(f"newuser.help.{name}"):
+            command.help = tr(f"newuser.help.{name}", lang)
+            command.short_help = None
+        for param in command.params:
+            if param.name in _METAVARS and not getattr(param, "is_flag", False):
+                param.metavar = _METAVARS[param.name]
+                if getattr(param, "param_type_name", "") == "argument":  # Typer would print {FILE} in usage
+                    param.make_metavar = lambda ctx=None, usage=False, _m=_METAVARS[param.name]: _m
+            if lang is Lang.RU and param.name in shared:
+                param.help = tr(f"newuser.help.{shared[param.name]}", lang)
+            elif lang is Lang.RU and param.name == "output_format":
+                param.help = tr("newuser.help.format_check" if name == "check" else "newuser.help.format", lang)
+            elif lang is Lang.RU and param.name == "timeout" and name == "check":
+                param.help = tr("newuser.help.timeout", lang)
+    return root
+
+
 def _peek_lang(argv: list[str]) -> str | None:
     for i, arg in enumerate(argv):
         if arg == "--lang" and i + 1 < len(argv):
@@ -535,14 +699,24 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: the one place that turns exceptions into exit codes."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        result = app(args=args, prog_name="smtpdoctor", standalone_mode=False)
+        result = _command(args)(args=args, prog_name="smtpdoctor", standalone_mode=False)
         code = int(result) if isinstance(result, int) else 0
     except KeyboardInterrupt:
         _fatal("error.interrupted", args)
         code = ExitCode.INTERRUPTED
+    except BrokenPipeError:  # `smtpdoctor ... | head -1`: the reader left; stop quietly, as `cat` does
+        _silence_stdout()
+        code = ExitCode.BROKEN_PIPE
+    except SystemExit:
+        # Click turns EPIPE into sys.exit(1) (the "problems" code) after wrapping stdout: say 141 instead.
+        if type(sys.stdout).__name__ != "PacifyFlushWrapper":
+            raise
+        _silence_stdout()
+        code = ExitCode.BROKEN_PIPE
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
         code = _handle(exc, args)
-    _flush()
+    if not _flush():
+        code = ExitCode.BROKEN_PIPE
     return int(code)
 
 
@@ -579,8 +753,23 @@ def _fatal_text(exc, args: list[str]) -> None:
     print(f"{tr('error.prefix', lang)}: {visible(tr(exc.message_id, lang, **exc.params))}", file=sys.stderr)
 
 
-def _flush() -> None:
+def _flush() -> bool:
+    """Flush stdout; False when its reader has gone (EPIPE)."""
     try:
         sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
+    except BrokenPipeError:
+        _silence_stdout()
+        return False
+    except ValueError:
+        pass
+    return True
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush cannot complain on stderr."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
         pass

@@ -106,6 +106,16 @@ class Occurrences:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """Which evidence decided a diagnosis (knowledge/evidence.py levels) and what competed with it."""
+
+    kind: str  # provider_phrase | enhanced_code | phrase | enhanced_class | reply_code | wrapper | generic
+    value: str  # the enhanced code, the reply code, or the phrase/term that matched
+    command: str | None = None  # the SMTP command the reply answered, when known
+    runner_up: str | None = None  # the strongest competing reading's code
+
+
+@dataclass(frozen=True)
 class Finding:
     """One diagnosis: a catalog code with typed parameters and the other side's evidence; no text.
 
@@ -123,6 +133,7 @@ class Finding:
     provider: str | None = None
     certain: bool = True  # False: a generic reading (a bare status code), less certain
     seen: Occurrences | None = None  # explain: where in the logs
+    decided_by: Decision | None = None  # how the evidence engine chose this code
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,9 @@ class SettingView:
     source: ValueSource | None = None
     shown: Phrase | None = None  # what to print instead of the value (a hidden password, a TLS mode)
     length: int | None = None  # for a secret: its length, never its content
+    given: str | None = None  # what the user gave when it could not be used (port "abc"); never for a secret
+    invalid: bool = False  # `given` was not valid, so `value` is what is used instead
+    note: Phrase | None = None  # why the value is what it is (the framework rule that decided a TLS mode)
 
 
 @dataclass(frozen=True)
@@ -220,6 +234,28 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class PortAttempt:
+    """One TCP connect of the port preflight: a port over one IP family."""
+
+    port: int
+    family: str  # ipv4 | ipv6
+    status: str  # open | timeout | refused | unreachable | no_address
+    address: str | None = None
+    reason: Evidence | None = None  # the OS's words (errno text)
+
+
+@dataclass(frozen=True)
+class PortTable:
+    """`check --ports` (or a timed-out configured port): every SMTP port raced within one timeout."""
+
+    host: str
+    configured: int
+    attempts: tuple[PortAttempt, ...] = ()
+    timeout: float = 0.0
+    verdict: Phrase | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     """The one result of `check`, `dns`, `explain` and each `batch` row: everything a renderer needs."""
 
@@ -240,6 +276,9 @@ class Report:
     insecure: bool = False
     logs: LogSummary | None = None
     elapsed_ms: float = 0.0
+    platform: str | None = None  # the hosting platform whose rules applied (platforms.toml id)
+    recognised: Phrase | None = None  # how the provider was recognised from DNS ("MX ... → Google Workspace")
+    ports: PortTable | None = None  # the port preflight table
 
     def exit_code(self, strict: bool = False) -> ExitCode:
         return self.verdict.exit_code(strict)

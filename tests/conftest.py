@@ -1,6 +1,7 @@
 """Shared fixtures: an in-process CLI runner with a clean, injected environment.
 
-Server fixtures (real aiosmtpd with trustme TLS) live in tests/servers.py.
+Real servers for tests live in smtpdoctor/testing/ (aiosmtpd with trustme TLS in server.py, raw asyncio
+hostile servers in hostile.py) and tests/dns_server.py (dnslib); the session fixtures below start them.
 """
 
 from __future__ import annotations

@@ -70,9 +70,17 @@ def test_ctrl_c_keeps_results_so_far(smtp_server, ca_file, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "smtpdoctor", "batch", str(path), "--ca-file", str(ca_file),
                              "--timeout", "3", "--concurrency", "4", "--no-dns"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "LANG": "C"})
-    time.sleep(2.0)
+    # Interrupt once the healthy rows are out (not after a fixed sleep: on a busy machine the interpreter may
+    # not even have started by then), while the silent ones are still being probed.
+    first: list[str] = []
+    while len(first) < 3:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        first.append(line)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    rest, err = proc.communicate(timeout=30)
+    out = "".join(first) + rest
     assert proc.returncode == 130, err
     lines = [json.loads(line) for line in out.splitlines()]
     assert {r["id"] for r in lines} >= {"h0", "h1", "h2"}

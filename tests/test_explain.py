@@ -92,7 +92,10 @@ def test_diagnoses_are_ordered_most_severe_first(run_cli):
 def test_uncertain_fallback_is_marked(run_cli):
     _, doc = explain_json(run_cli, str(LOGS / "providers.log"))
     dmarc = [d for d in doc["diagnoses"] if d["code"] == "sender.dmarc_rejected"]
-    assert sum(d["count"] for d in dmarc) == 2 and any(not d["certain"] for d in dmarc)
+    # "550 5.7.26 Unusual status without text": the registry gives 5.7.26 a defined meaning (RFC 7372,
+    # multiple authentication checks failed), so the exact code decides, certainly.
+    assert sum(d["count"] for d in dmarc) == 2
+    assert {d["decided_by"]["kind"] for d in dmarc} == {"phrase", "enhanced_code"}
     result = run_cli(["explain"], stdin="2025-01-01 mailer: SMTP reply 550 5.7.1 Go away\n")
     assert "less certain" in result.out and "smtp.reply_error" in result.out
 

@@ -52,7 +52,8 @@ def test_hostile_server(behaviour, settings, options, expected):
         result, elapsed, peak = probe(server.port, settings, **options)
     codes = [f.code for f in result.findings]
     assert expected in codes, (codes, result.steps)
-    assert elapsed < TIMEOUT * 1.5 + 1.0, elapsed  # close to --timeout, never a sum of timeouts
+    # How long it took is bounded in bench/hostile.py, not here: a busy machine must not fail a behaviour test.
+    assert sum(1 for s in result.steps if s.status is StepStatus.FAIL) <= 1, result.steps  # one failure ends it
     assert peak < 16 * 1024 * 1024, peak  # reads are capped: a megabyte line is never buffered whole
     failed = [s for s in result.steps if s.status is StepStatus.FAIL]
     if failed:  # our words for what went wrong; whatever the server sent stays its own, verbatim
@@ -83,8 +84,7 @@ def test_hostile_reason_is_a_phrase(name):
 def test_tls_then_silence(pki):
     with HostileServer(hostile.silent, tls=pki.server_context()) as server:
         result, elapsed, _ = probe(server.port, {"SMTP_SECURE": "true", "SMTP_HOST": "localhost"}, insecure=True)
-    assert "net.greeting_timeout" in [f.code for f in result.findings]
-    assert elapsed < TIMEOUT * 1.5 + 1.0
+    assert "net.greeting_timeout" in [f.code for f in result.findings]  # time bound: bench/hostile.py
 
 
 class WrongQuitSMTP(SMTP):

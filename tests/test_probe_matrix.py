@@ -312,9 +312,7 @@ def test_blocked_port_with_open_alternative_is_egress_blocked(smtp_server, ca_fi
     server = smtp_server(ServerSpec())
     with BlackholePort() as hole:
         preset = load_providers(_loopback_provider(tmp_path, [hole.port, server.port])).get("loopback")
-        started = time.monotonic()
         run = probe(hole.port, ca_file, preset=preset, host="127.0.0.1")
-        elapsed = time.monotonic() - started
     egress = finding(run, "net.egress_blocked")
     assert egress.params["working_port"] == server.port and egress.params["working_secure"] is False
     assert step(run, StepName.CONNECT).detail == Phrase("probe.step.port_blocked",
@@ -322,8 +320,7 @@ def test_blocked_port_with_open_alternative_is_egress_blocked(smtp_server, ca_fi
     for lang in Lang:
         assert f"SMTP_PORT={server.port}" in finding_text(egress, load_catalog(), lang).fix[0]
         assert "SMTP_SECURE=false" in finding_text(egress, load_catalog(), lang).fix[0]
-    rendered(run)
-    assert elapsed < 2 * 2 + 1  # one timeout, not one per port (generous bound: this is not a benchmark)
+    rendered(run)  # one timeout, not one per port: measured in bench/timeout_budget.py, not asserted here
 
 
 def test_blocked_port_without_alternative_is_timeout(tmp_path):

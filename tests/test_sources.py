@@ -89,12 +89,24 @@ def test_django_port_with_a_space_from_the_environment(run_cli):
     assert ws["source"]["name"] == "EMAIL_PORT" and "EMAIL_PORT" in ws["fix"][0]
 
 
-def test_laravel_starttls_is_not_a_laravel_value(run_cli):
-    _, doc = check(run_cli, "--env-file", str(CONFIGS / "laravel.env"))
+def laravel_project(tmp_path: Path, version: str | None, env_text: str | None = None) -> Path:
+    """A Laravel project directory: .env and, when a version is given, the composer.lock that names it."""
+    env = tmp_path / ".env"
+    env.write_text(env_text if env_text is not None else (CONFIGS / "laravel.env").read_text())
+    if version is not None:
+        (tmp_path / "composer.lock").write_text(json.dumps(
+            {"packages": [{"name": "laravel/framework", "version": f"v{version}"}]}))
+    return env
+
+
+def test_laravel_starttls_is_not_a_laravel_value(run_cli, tmp_path):
+    # Laravel before 11.35 reads MAIL_ENCRYPTION, so a value it does not know is worth a finding.
+    env_file = laravel_project(tmp_path, "10.48.4")
+    _, doc = check(run_cli, "--env-file", str(env_file))
     assert doc["source"]["format"] == "laravel"
     invalid = finding(doc, "config.invalid_value")
     assert invalid["source"]["name"] == "MAIL_ENCRYPTION" and "tls" in invalid["explanation"]
-    source, findings = read(env_file=CONFIGS / "laravel.env")
+    source, findings = read(env_file=env_file)
     direct = first(findings, "config.invalid_value")
     assert direct.source.name == "MAIL_ENCRYPTION" and direct.params["expected"] == phrase("frameworks.expected.laravel_encryption")
     en, _ = text_of(direct, source, Lang.EN)
@@ -136,8 +148,8 @@ def test_symfony_names_are_worded_in_each_language():
 def test_symfony_broken_dsn_quotes_the_parser():
     _, findings = read(env={"MAILER_DSN": "smtp://user:pass@host:notaport"}, fmt="symfony")
     f = first(findings, "config.invalid_value")
-    assert f.variant == "url" and isinstance(f.params["detail"], Evidence)
-    assert "pass" not in f.params["detail"].text
+    # Our words, never the URL parser's message: that may quote the password.
+    assert f.variant == "url" and f.params["detail"] == phrase("static.url.syntax")
 
 
 def test_unknown_source_format_is_a_phrase():
@@ -184,7 +196,8 @@ def test_supabase_config_toml_with_env_reference(run_cli):
     unresolved = first(findings, "config.missing")
     assert unresolved.params == {"ref": "RESEND_API_KEY"} and unresolved.source.line is not None
     en, ru = text_of(unresolved, source, Lang.EN)[0], text_of(unresolved, source, Lang.RU)[0]
-    assert "refers to RESEND_API_KEY, which is not set" in en and "ссылается на RESEND_API_KEY" in ru
+    assert "refers to the environment variable `RESEND_API_KEY`, which is not set" in en
+    assert "ссылается на переменную окружения `RESEND_API_KEY`" in ru
     assert "re_123456789abcdef" not in json.dumps(doc)
 
 
@@ -235,3 +248,58 @@ def test_lint_skips_files_without_mail_settings(run_cli, tmp_path):
     other.write_text("DATABASE_URL=postgres://x\n")
     result = run_cli(["lint", str(other)])
     assert result.code == 0 and result.out == ""
+
+
+# -- each framework's own reading of its TLS settings, by version (knowledge/frameworks.toml) -------------
+
+LARAVEL_465_TLS = ("MAIL_MAILER=smtp\nMAIL_HOST=smtp.mail.ru\nMAIL_PORT=465\nMAIL_USERNAME=karto.help@mail.ru\n"
+                   "MAIL_PASSWORD=Abc123def456Ghi7\nMAIL_ENCRYPTION=tls\nMAIL_FROM_ADDRESS=karto.help@mail.ru\n")
+
+
+@pytest.mark.parametrize("version,mismatch,note", [
+    (None, False, "Laravel 12.0 assumed"),  # 11.35+/12: MAIL_ENCRYPTION is not read; 465 is TLS from the first byte
+    ("11.20.0", False, "Laravel 11.20.0 (from composer.lock)"),  # 9.1-11.34: port 465 wins over tls
+    ("8.83.27", True, "Laravel 8.83.27 (from composer.lock)"),  # SwiftMailer: tls on 465 is STARTTLS, never works
+])
+def test_laravel_tls_on_465_follows_the_version(run_cli, tmp_path, version, mismatch, note):
+    env_file = laravel_project(tmp_path, version, LARAVEL_465_TLS)
+    _, doc = check(run_cli, "--env-file", str(env_file))
+    assert ("config.secure_port_mismatch" in codes(doc)) is mismatch, doc["findings"]
+    assert doc["settings"]["secure"]["note"].startswith(note), doc["settings"]["secure"]
+    _, ru = check(run_cli, "--env-file", str(env_file), "--lang", "ru")
+    assert ru["settings"]["secure"]["note"] != doc["settings"]["secure"]["note"]
+
+
+def test_laravel_11_35_0_made_tls_implicit_on_587(run_cli, tmp_path):
+    env_file = laravel_project(tmp_path, "11.35.0", LARAVEL_465_TLS.replace("MAIL_PORT=465", "MAIL_PORT=587"))
+    _, doc = check(run_cli, "--env-file", str(env_file))
+    assert "config.secure_port_mismatch" in codes(doc) and doc["settings"]["secure"]["value"] == "implicit"
+
+
+def test_symfony_smtp_without_port_is_tls_on_465():
+    source = read_source("symfony", {}, {"MAILER_DSN": "smtp://user:pass@smtp.example.com"}, None, [])
+    assert source.inp.port.value == "465" and source.inp.secure.value == "true"
+    local = read_source("symfony", {}, {"MAILER_DSN": "smtp://localhost"}, None, [])
+    assert local.inp.port.value == "25" and local.inp.secure.value == "false"
+
+
+def test_spring_ssl_wins_over_starttls_without_error(tmp_path):
+    props = tmp_path / "application.properties"
+    props.write_text("spring.mail.host=smtp.yandex.ru\nspring.mail.port=465\nspring.mail.username=a@yandex.ru\n"
+                     "spring.mail.properties.mail.smtp.ssl.enable=true\nspring.mail.properties.mail.smtp.starttls.enable=true\n")
+    source, findings = read(config=[props])
+    assert "config.invalid_value" not in {f.code for f in findings}  # JavaMail skips STARTTLS on an SSL socket
+    assert source.inp.secure.value == "true" and source.decision.mode == "implicit"
+
+
+def test_django_both_flags_is_the_invalid_rule():
+    source = read_source("django", {}, {"EMAIL_HOST": "smtp.gmail.com", "EMAIL_USE_TLS": "True", "EMAIL_USE_SSL": "True"},
+                         None, [])
+    assert source.decision.mode == "invalid" and source.findings[0].variant == "django_tls_ssl"
+
+
+def test_version_specifiers():
+    from smtpdoctor.settings.semantics import version_matches
+
+    assert version_matches(">=9.1,<11.35", "11.34.2") and not version_matches(">=9.1,<11.35", "11.35")
+    assert version_matches("==11.35.0", "11.35") and version_matches("*", None) and not version_matches("<9", None)

@@ -427,3 +427,83 @@ def _check(domain: str, relay: ProviderPreset | None, providers: ProviderCatalog
                                      severity=Severity.ERROR, variant="unaligned", provider=relay.id, domain=domain,
                                      relay=relay.name, policy=shown_policy))
     return findings, report.report(domain, relay_id)
+
+
+# -- who hosts the mailbox: MX patterns and RFC 6186 SRV ------------------------------------------
+
+@dataclass(frozen=True)
+class Recognition:
+    """The mailbox provider of a domain, as read from its MX or _submission._tcp SRV records."""
+
+    domain: str
+    provider_id: str | None  # a preset or provider_extras id; None: only the SRV target is known
+    provider_name: Param
+    how: Phrase  # "MX aspmx.l.google.com → Google Workspace": our words, the record as a parameter
+    host: str
+    port: int
+    secure: bool
+    record: str  # the MX host or SRV record as published
+
+
+def _srv(client: DnsClient, name: str) -> tuple[str, int] | None:
+    lookup = client.query(name, "SRV")
+    for record in lookup.records if lookup.status == "ok" else ():
+        parts = record.split()
+        if len(parts) == 4 and parts[3].rstrip(".") not in ("", "."):
+            return parts[3].rstrip(".").lower(), int(parts[2])
+    return None
+
+
+def recognise_mailbox(domain: str, client: DnsClient, providers: ProviderCatalog, extras) -> Recognition | None:
+    """MX first (the mailbox lives where mail is received), then _submission._tcp / _submissions._tcp SRV.
+
+    An MX that only means inbound routing of a relay (Mailgun Routes, SendGrid Inbound Parse) proves nothing
+    about the mailbox and is skipped."""
+    domain = domain.lower().rstrip(".")
+    if is_reserved(domain) and not client.custom:
+        return None
+    mx = client.query(domain, "MX")
+    hosts = [r.split()[-1].rstrip(".").lower() for r in sorted(
+        mx.records, key=lambda r: int(r.split()[0]) if r.split()[0].isdigit() else 0)] if mx.status == "ok" else []
+    srv = _srv(client, f"_submission._tcp.{domain}")
+    srvs = None if srv else _srv(client, f"_submissions._tcp.{domain}")
+    for host in hosts:
+        found = extras.by_mx(host)
+        if found is None or found[0].mx_means is not None:
+            continue
+        extra, pattern = found
+        preset = providers.get(extra.id) if extra.preset else None
+        name: Param = extra.mx_name.param() if extra.mx_name else (extra.name or extra.id)
+        how = phrase("platform.recognised.mx", mx=host, provider=name)
+        if not extra.mx_confirmed:
+            how = phrase("platform.recognised.reported", how=how)
+        hint = extra.host_hint(pattern)
+        if hint:
+            target, port = hint.rsplit(":", 1)
+            port_n = int(port)
+        elif srv and (preset is None or preset.matches_host(srv[0])):
+            target, port_n = srv
+        elif preset is not None:
+            target, port_n = preset.example_host(), preset.default_port
+        elif extra.suggested_submission:
+            target, port = extra.suggested_submission.rsplit(":", 1)
+            port_n = int(port)
+        else:
+            continue
+        mode = preset.mode_of(port_n) if preset is not None else None
+        secure = mode.secure if mode is not None else (extra.suggested_mode == "tls" if extra.suggested_mode else port_n == 465)
+        return Recognition(domain, extra.id, name, how, target, port_n, secure, host)
+    for found, secure_default in ((srv, False), (srvs, True)):
+        if not found:
+            continue
+        target, port_n = found
+        preset = providers.by_host(target)
+        extra = extras.by_submission_host(target)
+        pid = preset.id if preset else (extra.id if extra else None)
+        name = preset.display_name() if preset else (extra.name if extra and extra.name else target)
+        label = f"_submission{'s' if secure_default else ''}._tcp.{domain}"
+        how = phrase("platform.recognised.srv", name=label, target=target, port=port_n)
+        mode = preset.mode_of(port_n) if preset else None
+        secure = mode.secure if mode is not None else (secure_default or port_n == 465)
+        return Recognition(domain, pid, name, how, target, port_n, secure, f"{label}: {target}:{port_n}")
+    return None

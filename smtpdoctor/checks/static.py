@@ -123,15 +123,28 @@ def check_whitespace(inp: SettingsInput, preset: ProviderPreset | None, provider
                  params=password_shape(clean_text(pw.value)))
 
 
-def check_missing(inp: SettingsInput, preset: ProviderPreset | None) -> Iterator[Finding]:
-    if (inp.host is None or not inp.host.value.strip()) and preset is None:
+def check_missing(inp: SettingsInput, preset: ProviderPreset | None, deferred: frozenset[str] = frozenset(),
+                  in_file: str | None = None) -> Iterator[Finding]:
+    """Host, user and password that are not there. A value set at deploy time (`deferred`) is not missing; in a
+    framework's own file the fix is to add the key to that file (`in_file`), not to an environment."""
+    file_params = {"file": _file_name(in_file)} if in_file else {}
+    if (inp.host is None or not inp.host.value.strip()) and preset is None and "host" not in deferred:
         yield _f("config.missing", inp, "host", variant="host", params={})
     for field in ("user", "password"):
+        if field in deferred:
+            continue
         raw = inp.get(field)
         if raw is None:
-            yield _f("config.missing", source=ValueSource(kind="default", name=ENV_NAMES[field][0]))
+            yield _f("config.missing", source=ValueSource(kind="default", name=ENV_NAMES[field][0]),
+                     variant="in_file" if in_file else None, params=file_params)
         elif not clean_text(raw.value):
             yield _f("config.missing", inp, field, variant="empty")
+
+
+def _file_name(path: str) -> str:
+    from pathlib import PurePath
+
+    return PurePath(path).name
 
 
 def check_port_and_mode(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None,
@@ -168,7 +181,7 @@ def check_port_and_mode(inp: SettingsInput, settings: SmtpSettings, preset: Prov
             "suggested": alt, "suggested_secure": preset.default_mode().secure})
     if settings.secure_explicit and mode is not None and mode.secure != settings.secure:
         yield _f("config.secure_port_mismatch", inp, "secure", params={
-            "secure_var": f"SMTP_SECURE={str(settings.secure).lower()}",
+            "secure_var": _as_written(inp.secure, f"SMTP_SECURE={str(settings.secure).lower()}"),
             "secure_meaning": phrase("static.mode.tls" if settings.secure else "static.mode.starttls"),
             "port": port,
             "port_meaning": phrase("static.mode.port_tls" if mode.secure else "static.mode.port_starttls"),
@@ -188,6 +201,14 @@ def check_port_and_mode(inp: SettingsInput, settings: SmtpSettings, preset: Prov
                  params={"port": port, "alternative": alternative})
 
 
+def _as_written(raw, fallback: str) -> str:
+    """SMTP_SECURE as the user wrote it (SMTP_SECURE=1, --no-secure); a framework's own switch is named by
+    the renderer in that framework's terms (from `fallback`)."""
+    if raw is None or not (raw.source.name in ENV_NAMES["secure"] or raw.source.name.startswith("--")):
+        return fallback
+    return raw.source.name if raw.source.name.startswith("--") else f"{raw.source.name}={raw.value.strip()}"
+
+
 def _other_port(preset: ProviderPreset | None, secure: bool) -> int:
     """A port of the provider that matches the TLS mode the user chose."""
     if preset:
@@ -195,6 +216,12 @@ def _other_port(preset: ProviderPreset | None, secure: bool) -> int:
             if spec.mode.secure == secure:
                 return spec.port
     return 465 if secure else 587
+
+
+def closest(word: str, candidates: list[str]) -> str | None:
+    """The candidate one or two keystrokes away from `word` (gmial -> gmail), if any."""
+    best = min(candidates, key=lambda c: _osa_distance(word, c), default=None)
+    return best if best is not None and 0 < _osa_distance(word, best) <= 2 else None
 
 
 def typo_of(host: str, providers: ProviderCatalog) -> str | None:
@@ -385,12 +412,15 @@ def check_option_injection(options: Mapping[str, str | None]) -> Iterator[Findin
 
 def run_static_checks_by_name(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None,
                               providers: ProviderCatalog, env: Mapping[str, str], send_to: str | None = None,
-                              ehlo_name: str | None = None) -> dict[str, list[Finding]]:
-    """Each static check by name (CI reports show one test case per check), in a fixed order."""
+                              ehlo_name: str | None = None, deferred: frozenset[str] = frozenset(),
+                              in_file: str | None = None) -> dict[str, list[Finding]]:
+    """Each static check by name (CI reports show one test case per check), in a fixed order.
+
+    `deferred`: fields set at deploy time (env(NAME) in a committed file), never reported missing."""
     checks: dict[str, list[Finding]] = {
         "injection": [*check_injection(inp), *check_option_injection({"--send-to": send_to, "--ehlo-name": ehlo_name})],
         "whitespace": list(check_whitespace(inp, preset, providers)),
-        "missing": list(check_missing(inp, preset)),
+        "missing": list(check_missing(inp, preset, deferred, in_file)),
         "port_and_mode": list(check_port_and_mode(inp, settings, preset, env)),
         "host": list(check_host(inp, settings, preset, providers)),
         "username": list(check_username(inp, settings, preset)),

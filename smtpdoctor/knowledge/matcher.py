@@ -59,6 +59,10 @@ class _Compiled:
     certain: bool
     priority: int
 
+    @property
+    def pattern(self) -> str:
+        return self.regex.pattern
+
 
 class Matcher:
     """Patterns ordered by priority (provider-specific first, broad fallbacks last)."""
@@ -96,6 +100,13 @@ class Matcher:
         if best is not None:
             return Match(best.code, best.provider, best.certain)
         return None
+
+    def all_matches(self, text: str) -> list[_Compiled]:
+        """Every pattern that matches, strongest first (provider-specific, then by priority)."""
+        present = self._present(text.lower())
+        if not present:
+            return []
+        return [c for c in self.patterns if not present.isdisjoint(c.needles) and c.regex.search(text)]
 
     def match_or_fallback(self, text: str, areas: tuple[str, ...] | None = None, require_context: bool = True) -> Match | None:
         return self.match(text, areas) or status_fallback(text, require_context)

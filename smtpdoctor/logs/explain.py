@@ -8,9 +8,9 @@ from typing import BinaryIO
 from smtpdoctor.diagnose import diagnose
 from smtpdoctor.errors import InputError, os_reason
 from smtpdoctor.knowledge.catalog import Catalog
-from smtpdoctor.knowledge.matcher import Matcher
+from smtpdoctor.knowledge.evidence import engine_for
 from smtpdoctor.logs.scan import LogMatch, LogScanner, open_log
-from smtpdoctor.report import (Evidence, EvidenceKind, FileStat, Finding, LastFailure, Location, LogMatchRef,
+from smtpdoctor.report import (Decision, Evidence, EvidenceKind, FileStat, Finding, LastFailure, Location, LogMatchRef,
                                LogSummary, Occurrences, Report, Severity)
 
 
@@ -24,16 +24,19 @@ class _Group:
 
     def finding(self) -> Finding:
         m = self.match
-        return Finding(code=m.code, provider=m.provider, params=m.params, certain=m.certain,
+        r = m.reading
+        decided = Decision(r.kind, r.value, r.command, r.runner_up.code if r.runner_up else None) if r else None
+        return Finding(code=m.code, variant=r.variant if r else None, provider=m.provider, params=m.params,
+                       certain=m.certain,
                        evidence=Evidence(EvidenceKind.LOG, m.text),
-                       seen=Occurrences(count=self.count, first=self.first, last=self.last))
+                       seen=Occurrences(count=self.count, first=self.first, last=self.last), decided_by=decided)
 
 
 def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = None, max_matches: int = 1000,
                 providers=None) -> Report:
     started = time.perf_counter()
     hints = {p.id: p.log_hints for p in providers.presets.values()} if providers is not None else None
-    scanner = LogScanner(Matcher(catalog), hints)
+    scanner = LogScanner(engine_for(catalog), hints)
     groups: dict[tuple[str, str | None], _Group] = {}  # per code and provider: the fix differs
     matches: list[LogMatchRef] = []
     files: list[FileStat] = []
@@ -41,6 +44,7 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     severity_of_code: dict[str, Severity] = {}
     streak: dict[str, LogMatch] = {}  # "start" and "last" of the latest run of one error code
     last_ok: list[LogMatch] = []
+    damaged: list[Finding] = []
 
     def on_match(m: LogMatch) -> None:
         nonlocal total
@@ -74,9 +78,11 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
         try:
             with stream:
                 lines = scanner.scan(stream, name, on_match)
-        except (OSError, EOFError) as exc:  # a truncated .gz, a read error
+        except (OSError, EOFError) as exc:  # a read error of the file itself
             raise InputError("error.log_unreadable", file=name, reason=os_reason(exc)) from exc
         files.append(FileStat(name=name, lines=lines))
+        if getattr(stream, "damaged", False):  # a corrupt or truncated .gz: keep what was found, and say so
+            damaged.append(Finding(code="smtp.log_damaged", params={"file": name, "line": lines}))
 
     last_failure = None
     if streak:
@@ -86,5 +92,5 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
             recovered=Location(file=last_ok[0].file, line=last_ok[0].line) if last_ok else None)
     summary = LogSummary(files=tuple(files), matches=tuple(matches), total_matches=total, last_failure=last_failure,
                          engine=scanner.prefilter.engine)
-    return diagnose((g.finding() for g in groups.values()), catalog, "explain", logs=summary,
+    return diagnose([*(g.finding() for g in groups.values()), *damaged], catalog, "explain", logs=summary,
                     elapsed_ms=round((time.perf_counter() - started) * 1000, 1))

@@ -4,7 +4,7 @@ Reading: fixed-size byte chunks (gzip transparently), so a 5 GB log never sits i
 line of any length costs at most MAX_RECORD bytes. Finding: every catalog regex yields literal
 needles (smtpdoctor.logs.needles); one multi-pattern scan (Aho-Corasick) over the lower-cased chunk
 finds the few candidate lines, and only those are decoded (UTF-8, else cp1251) and matched with
-the same Matcher `check` uses for server replies.
+the same evidence engine `check` uses for server replies (knowledge/evidence.py).
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from smtpdoctor.knowledge.matcher import Match, Matcher
+from smtpdoctor.knowledge.evidence import EvidenceEngine, Reading
 from smtpdoctor.logs.needles import byte_forms
 
 CHUNK = 1 << 22  # 4 MiB
@@ -114,12 +115,26 @@ def json_message(text: str) -> str:
 
 # -- masking what looks secret before a log line is echoed back ------------------------------------
 
-_SECRET_KEY = re.compile(r"(?i)pass(word|wd)?$|secret|token|api[_-]?key|authorization|credential")
+_SECRET_KEY = re.compile(r"(?i)pass(word|wd|phrase)?$|^pw$|^pwd$|secret|token|api[_-]?key|authorization|credential")
+
+
+def _url_userinfo(m: re.Match[str]) -> str:
+    """smtp://user@example.com:PASS@host: the user may hold an '@'; the password is up to the LAST '@'."""
+    user, colon, _ = m.group(2).partition(":")
+    return f"{m.group(1)}{user}:********@" if colon else m.group(0)
+
 
 _SECRET_PATTERNS = [
-    (re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER|CRAM-MD5))\s+\S+"), r"\1 ********"),
-    (re.compile(r"(?i)((?:smtp_?)?(?:pass(?:word)?|pwd|secret|api[_-]?key|token|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;}]+"), r"\1********"),
-    (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1********@"),
+    # every token after the mechanism: AUTH LOGIN <b64 user> <b64 password> logs both
+    (re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER|CRAM-MD5))(?:\s+[A-Za-z0-9+/=_.~-]+)+"), r"\1 ********"),
+    # Authorization: Basic <base64 user:pass> / Bearer <token>: the scheme stays, the credentials go
+    (re.compile(r"(?i)\b((?:Basic|Bearer|Digest|Negotiate)\s+)[A-Za-z0-9+/=_.~-]{6,}"), r"\1********"),
+    # key = value, key: "two words", secret%3D<value> (percent-encoded '=' or ':')
+    (re.compile(r"(?i)((?:smtp_?)?(?:pass(?:word|wd|phrase)?|pwd|(?<![a-z])pw|secret|api[_-]?key|token)[\"']?\s*"
+                r"(?:[:=]|%3[ad])\s*)(\"[^\"\n]*\"|'[^'\n]*'|(?!(?:Basic|Bearer)\s)[^\s\"',;}&]+)"), r"\1********"),
+    (re.compile(r"(?i)(authorization[\"']?\s*(?:[:=]|%3[ad])\s*[\"']?)(?!(?:Basic|Bearer|Digest|Negotiate)\s)[^\s\"',;}]+"),
+     r"\1********"),
+    (re.compile(r"(://)([^\s/]*)@(?=[^\s@/]*(?:[/\s?#]|$))"), _url_userinfo),
     (re.compile(r"\bSG\.[\w-]{8,}\.[\w-]{8,}"), "SG.********"),
     (re.compile(r"\bre_[A-Za-z0-9_]{8,}"), "re_********"),
     (re.compile(r"\bx(?:keysib|smtpsib)-[\w-]{8,}"), "x***sib-********"),
@@ -155,6 +170,7 @@ class LogMatch:
     certain: bool
     text: str  # masked, shortened
     params: dict[str, str] = field(default_factory=dict)
+    reading: Reading | None = None  # which evidence decided, and the runner-up
 
 
 class Prefilter:
@@ -183,14 +199,52 @@ def open_log(path: str, stdin: BinaryIO | None = None) -> BinaryIO:
     raw: BinaryIO = stdin if path == "-" and stdin is not None else open(path, "rb")  # noqa: SIM115
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     if buffered.peek(2)[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
+        return DamageTolerantReader(gzip.GzipFile(fileobj=buffered))  # type: ignore[return-value]
     return buffered
 
 
+class DamageTolerantReader:
+    """A gzip stream whose damage (a corrupt block, a cut-off end) ends the data instead of the run: what
+    was read up to there is kept, and `damaged` says the rest was lost, so the caller can warn."""
+
+    def __init__(self, inner: gzip.GzipFile) -> None:
+        self.inner = inner
+        self.damaged = False
+
+    PIECE = 1 << 13  # GzipFile.read() drops all it decompressed when it hits damage: ask in small pieces
+
+    def read(self, size: int = -1) -> bytes:
+        pieces: list[bytes] = []
+        wanted = size if size >= 0 else 1 << 62
+        while wanted > 0 and not self.damaged:
+            try:
+                piece = self.inner.read(min(self.PIECE, wanted))
+            except (EOFError, zlib.error, gzip.BadGzipFile):
+                self.damaged = True
+                break
+            if not piece:
+                break
+            pieces.append(piece)
+            wanted -= len(piece)
+        return b"".join(pieces)
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        except (EOFError, zlib.error, OSError):
+            pass
+
+    def __enter__(self) -> DamageTolerantReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 class LogScanner:
-    def __init__(self, matcher: Matcher, provider_hints: dict[str, list[str]] | None = None) -> None:
-        self.matcher = matcher
-        self.prefilter = Prefilter([*matcher.all_needles(), *FALLBACK_NEEDLES])
+    def __init__(self, engine: EvidenceEngine, provider_hints: dict[str, list[str]] | None = None) -> None:
+        self.engine = engine
+        self.prefilter = Prefilter([*engine.needles(), *FALLBACK_NEEDLES])
         # Longest hints first, so "eu.mailgun" wins over "mailgun".
         self.hints = sorted(((h.lower(), pid) for pid, hs in (provider_hints or {}).items() for h in hs),
                             key=lambda item: -len(item[0]))
@@ -289,10 +343,10 @@ class LogScanner:
         if strip_prefixes(head.encode("utf-8", "replace")).startswith(b"Traceback (most recent call last)"):
             return  # its frames quote library source; the exception itself is the line after them
         subject = json_message(text) if text.lstrip().startswith(("{", "[")) or '{"' in head else text
-        match: Match | None = self.matcher.match_or_fallback(subject)
-        if match is None:
+        reading = self.engine.read(subject)
+        if reading is None:
             return
         shown = mask_secrets(" ⏎ ".join(part.strip() for part in subject.split("\n")[:2]))
-        provider = match.provider or self.provider_of(subject)
-        on_match(LogMatch(name, line, match.code, provider, match.certain,
-                          shown[:300] + ("…" if len(shown) > 300 else ""), match.params))
+        provider = reading.provider or self.provider_of(subject)
+        on_match(LogMatch(name, line, reading.code, provider, reading.certain,
+                          shown[:300] + ("…" if len(shown) > 300 else ""), reading.params, reading))

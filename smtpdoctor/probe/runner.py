@@ -24,7 +24,6 @@ from functools import cache
 from pathlib import Path
 
 from smtpdoctor.knowledge.catalog import load_catalog
-from smtpdoctor.knowledge.matcher import Matcher, status_fallback
 from smtpdoctor.report import (
     Evidence,
     EvidenceKind,
@@ -62,6 +61,10 @@ class ProbePolicy:
     ca_file: Path | None = None
     send_to: str | None = None
     ehlo_name: str | None = None
+    max_time: float | None = None  # seconds for the whole probe (each wait also stays within `timeout`)
+    nameservers: tuple[str, ...] = ()  # resolve the SMTP host there too (a private or test zone)
+    dns_timeout: float = 5.0
+    oauth2_token: object | None = None  # a secret.Secret: log in with XOAUTH2/OAUTHBEARER instead of a password
 
 
 @dataclass
@@ -101,10 +104,22 @@ def _gai_reason(exc: OSError) -> Phrase:
     return phrase("probe.dns.lookup_failed")
 
 
-@cache
-def _matcher() -> Matcher:
-    """Built on the first reply that needs reading: a healthy check never pays for it."""
-    return Matcher(load_catalog())
+# When the evidence engine finds nothing more specific than "an error reply", the step that failed
+# still says what failed: a refused login, a refused sender, a refused recipient, a refused message.
+STAGE_DEFAULT = {"AUTH": "auth.bad_credentials", "MAIL": "sender.unverified", "RCPT": "delivery.recipient_rejected",
+                 "DATA": "delivery.recipient_rejected", "DATA_END": "delivery.spam_rejected"}
+
+
+def read_reply(text: str, command: str, areas: tuple[str, ...]) -> tuple[str, str | None]:
+    """The finding code (and provider) a server reply means after `command`: the same evidence engine
+    `explain` uses, told the command. Built on the first reply that needs reading: a healthy check never pays."""
+    from smtpdoctor.knowledge.evidence import engine_for
+
+    reading = engine_for(load_catalog()).read(text, command=command, areas=areas)
+    # A less certain reading (a code's class meaning, a wrapper) says no more than the step that failed.
+    if reading is None or not reading.certain or reading.code.split(".")[0] not in (*areas, "net", "config"):
+        return STAGE_DEFAULT[command], reading.provider if reading else None
+    return reading.code, reading.provider
 
 
 def _address_families(host: str, port: int, deadline: float) -> list[tuple]:
@@ -156,6 +171,9 @@ class Probe:
         self.host = settings.host or ""
         self.ascii_host = self.host
         self.is_ip = False
+        # One overall bound (--max-time): a server answering every step just under --timeout cannot
+        # stretch a run to steps x timeout.
+        self.overall = time.monotonic() + policy.max_time if policy.max_time else float("inf")
 
     # -- reporting -------------------------------------------------------------------------------
 
@@ -178,6 +196,11 @@ class Probe:
              evidence: Evidence | None = None, provider: str | None = None, reply: Evidence | None = None,
              variant: str | None = None, **params: Param) -> None:
         """Record the failed step and its finding, then stop. `reply` is the server's line, for both."""
+        if self.out_of_time() and code in ("net.timeout", "net.greeting_timeout", "tls.handshake_failed"):
+            step_detail = phrase("hardening.probe.max_time", seconds=self.policy.max_time)
+            code = "net.timeout"
+            params["detail"] = step_detail
+            params["timeout"] = phrase("probe.unit.seconds", n=self.policy.max_time)
         self.step(name, StepStatus.FAIL, started, step_detail, code, reply)
         if reply is not None:
             params.setdefault("reply", reply)
@@ -195,7 +218,10 @@ class Probe:
         return "net.protocol_error" if exc.kind == "protocol" else ("net.timeout" if exc.kind == "timeout" else "net.reset")
 
     def deadline(self) -> float:
-        return time.monotonic() + self.policy.timeout
+        return min(time.monotonic() + self.policy.timeout, self.overall)
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() >= self.overall - 0.05
 
     def context(self) -> ssl.SSLContext:
         return client_context(self.policy.ca_file, self.policy.insecure)
@@ -222,6 +248,10 @@ class Probe:
                 self.healthy()
         except _Stop:
             pass
+        except BaseException:  # Ctrl-C (or worse): close at once, no polite QUIT to wait for
+            if self.channel is not None:
+                self.channel.broken = True
+            raise
         finally:
             self.quit()
             self.run.transcript = self.transcript.lines
@@ -246,7 +276,13 @@ class Probe:
             self.fail_error(StepName.RESOLVE, started, "net.dns_not_found",
                             ProbeError("dns", phrase("probe.dns.invalid_name"), Evidence(EvidenceKind.SYSTEM, str(exc))))
         try:
-            self.addresses = _address_families(self.ascii_host, self.s.port, self.deadline())
+            if self.policy.nameservers:
+                from smtpdoctor.probe.families import resolve_with
+
+                self.addresses = resolve_with(self.ascii_host, self.s.port, self.policy.nameservers,
+                                              min(self.policy.dns_timeout, self.policy.timeout))
+            if not self.addresses:
+                self.addresses = _address_families(self.ascii_host, self.s.port, self.deadline())
         except ProbeError as exc:
             self.fail_error(StepName.RESOLVE, started, "net.dns_not_found", exc)
         if not self.addresses:
@@ -287,6 +323,9 @@ class Probe:
         timer = threading.Timer(min(1.0, self.policy.timeout / 4), start_alternates)
         timer.daemon = True
         timer.start()
+        from smtpdoctor.probe.families import FamilyCheck
+
+        families = FamilyCheck.start(self.addresses, deadline)  # IPv4 and IPv6 apart, alongside the race
         try:
             sock = connect(self.addresses, deadline)
         except ProbeError as exc:
@@ -306,6 +345,9 @@ class Probe:
                 self.fail_error(StepName.CONNECT, started, "net.timeout", exc)
             self.fail_error(StepName.CONNECT, started, "net.timeout", exc)  # unreachable: no route answered
         timer.cancel()
+        finding = families.finding(self.host, self.s.port, self.policy.timeout)
+        if finding is not None:
+            self.run.findings.append(finding)
         peer = sock.getpeername()
         self.channel = SmtpChannel(sock, self.transcript)
         self.transcript.note(f"TCP [{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"TCP {peer[0]}:{peer[1]}")
@@ -542,6 +584,10 @@ class Probe:
         """True: logged in; False: failed (stop); None: skipped."""
         started = time.perf_counter()
         assert self.channel is not None
+        if self.policy.oauth2_token is not None and self.s.user and (self.encrypted or self.policy.allow_plaintext_auth):
+            from smtpdoctor.probe.oauth2 import login
+
+            return login(self, started)
         if not self.s.user or self.s.password is None:
             self.step(StepName.AUTH, StepStatus.SKIP, started, phrase("probe.step.no_credentials"))
             return None
@@ -577,20 +623,10 @@ class Probe:
             self.channel.broken = True
             self.fail(StepName.AUTH, started, "net.protocol_error", phrase("probe.step.auth_unexpected"),
                       evidence=server(reply.text), reply=server(reply.first[:120]), detail=phrase("probe.step.auth_unexpected"))
-        match = _matcher().match_or_fallback(reply.text, ("auth",), require_context=False)
-        code, provider = self._auth_code(reply, match)
+        code, provider = read_reply(reply.text, "AUTH", ("auth", "delivery", "sender"))
         self.step(StepName.AUTH, StepStatus.FAIL, started, None, code, server(reply.first[:200]))
         self.find(code, StepName.AUTH, evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]))
         return False
-
-    @staticmethod
-    def _auth_code(reply: Reply, match) -> tuple[str, str | None]:
-        if match is not None and match.code.startswith(("auth.", "delivery.", "sender.", "net.")) and match.code != "smtp.reply_error":
-            return match.code, match.provider
-        # NOTE for the lead: this duplicates knowledge/matcher.py (BASIC / ENHANCED / status_fallback) for AUTH replies.
-        by_code = {535: "auth.bad_credentials", 534: "auth.app_password_required", 530: "auth.requires_tls",
-                   538: "auth.requires_tls", 504: "auth.not_supported", 454: "auth.too_many_attempts"}
-        return by_code.get(reply.code, "auth.bad_credentials"), None
 
     def _authenticate(self, mechanism: str, deadline: float) -> Reply:
         assert self.channel is not None and self.s.password is not None and self.s.user is not None
@@ -637,12 +673,12 @@ class Probe:
         try:
             reply = self.channel.command(f"MAIL FROM:<{sender}>", deadline)
             if reply.code != 250:
-                code, provider = self._sender_code(reply, at_rcpt=False)
+                code, provider = read_reply(reply.text, "MAIL", ("sender", "delivery", "auth"))
                 self.fail(StepName.SENDER, started, code, phrase("probe.step.rejected_at", command="MAIL FROM"),
                           evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]), **params)
             reply = self.channel.command(f"RCPT TO:<{recipient}>", deadline)
             if reply.code not in (250, 251):
-                code, provider = self._sender_code(reply, at_rcpt=True)
+                code, provider = read_reply(reply.text, "RCPT", ("sender", "delivery", "auth"))
                 self.fail(StepName.SENDER, started, code, phrase("probe.step.rejected_at", command="RCPT TO"),
                           evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]), **params)
             if not self.policy.send_to:
@@ -650,17 +686,6 @@ class Probe:
         except ProbeError as exc:
             self.fail_error(StepName.SENDER, started, self._error_code(exc), exc)
         self.step(StepName.SENDER, StepStatus.OK, started, phrase("probe.step.sender_ok", sender=sender, recipient=recipient))
-
-    @staticmethod
-    def _sender_code(reply: Reply, at_rcpt: bool) -> tuple[str, str | None]:
-        """Postfix and others delay a sender rejection until RCPT: read the text, not only the stage."""
-        match = _matcher().match(reply.text, ("sender", "delivery", "auth"))
-        if match is not None and match.code.split(".")[0] in ("sender", "delivery", "auth"):
-            return match.code, match.provider
-        fallback = status_fallback(reply.text, require_context=False)
-        if fallback is not None and fallback.code not in ("smtp.reply_error",):
-            return fallback.code, None
-        return ("delivery.recipient_rejected" if at_rcpt else "sender.unverified"), None
 
     def send(self) -> None:
         if not self.policy.send_to:
@@ -673,7 +698,7 @@ class Probe:
         try:
             reply = self.channel.command("DATA", deadline)
             if reply.code != 354:
-                code, provider = self._sender_code(reply, at_rcpt=True)
+                code, provider = read_reply(reply.text, "DATA", ("sender", "delivery", "auth"))
                 self.fail(StepName.SEND, started, code, phrase("probe.step.rejected_at", command="DATA"),
                           evidence=server(reply.text), provider=provider, reply=server(reply.first))
             for line in message:
@@ -682,10 +707,9 @@ class Probe:
         except ProbeError as exc:
             self.fail_error(StepName.SEND, started, "net.reset", exc)
         if reply.code != 250:
-            match = _matcher().match_or_fallback(reply.text, ("delivery", "sender"), require_context=False)
-            code = match.code if match and match.code != "smtp.reply_error" else "delivery.spam_rejected"
+            code, provider = read_reply(reply.text, "DATA_END", ("delivery", "sender"))
             self.fail(StepName.SEND, started, code, phrase("probe.step.message_rejected"), evidence=server(reply.text),
-                      provider=match.provider if match else None, reply=server(reply.first))
+                      provider=provider, reply=server(reply.first))
         self.step(StepName.SEND, StepStatus.OK, started, phrase("probe.step.sent", recipient=self.policy.send_to),
                   reply=server(reply.first[:160]))
         self.find("ok.sent", StepName.SEND, evidence=server(reply.text), recipient=self.policy.send_to,
@@ -718,22 +742,26 @@ class Probe:
 
 
 def test_message(sender: str, recipient: str | None) -> list[str]:
-    """The --send-to message: a bilingual body (message content, not interface), texts from probe.toml."""
-    from email.header import Header
+    """The --send-to message as the lines of its DATA, built by the standard library's `email` package so that
+    it is what receivers expect of real mail: RFC 5322 Date and Message-ID, an RFC 2047 encoded subject, one
+    plain-text part in quoted-printable (7-bit safe without 8BITMIME) carrying both languages (message content,
+    not interface: texts from probe.toml)."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+    from email.utils import formatdate, make_msgid
 
     from smtpdoctor.render.i18n import Lang, tr
 
-    subject = " / ".join(dict.fromkeys(tr("probe.message.subject", lang) for lang in Lang))
-    return [
-        f"From: {sender}",
-        f"To: {recipient}",
-        f"Subject: {Header(subject, 'utf-8').encode()}",
-        "MIME-Version: 1.0",
-        "Content-Type: text/plain; charset=utf-8",
-        "Content-Transfer-Encoding: 8bit",
-        "",
-        *(tr("probe.message.body", lang) for lang in Lang),
-    ]
+    domain = sender.rsplit("@", 1)[1] if "@" in sender else None
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = recipient or sender
+    message["Subject"] = " / ".join(dict.fromkeys(tr("probe.message.subject", lang) for lang in Lang))
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid("smtpdoctor", domain=domain)
+    message.set_content("\n\n".join(tr("probe.message.body", lang) for lang in Lang) + "\n",
+                        charset="utf-8", cte="quoted-printable")
+    return message.as_string().rstrip("\r\n").split("\r\n")
 
 
 def run_probe(settings: SmtpSettings, preset: ProviderPreset | None, policy: ProbePolicy,

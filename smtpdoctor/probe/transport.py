@@ -83,6 +83,11 @@ class Transcript:
             self.lines.append(text[:300] + ("…" if len(text) > 300 else ""))
 
 
+def is_ascii_digits(text: str) -> bool:
+    """0-9 only: str.isdigit() also accepts superscripts and other scripts' digits, which int() may reject."""
+    return bool(text) and text.isascii() and text.isdigit()
+
+
 def remaining(deadline: float) -> float:
     return deadline - time.monotonic()
 
@@ -201,7 +206,12 @@ class SmtpChannel:
         while True:
             line = self.read_line(deadline)
             self.transcript.server(line)
-            if len(line) < 3 or not line[:3].isdigit() or (len(line) > 3 and line[3] not in " -"):
+            if len(line) >= 3 and not line[:3].isascii() and any(ch.isdigit() for ch in line[:3]):
+                # '²²⁰', '٢٢٠', '２２０' are digits to str.isdigit() but no SMTP reply code: ASCII 0-9 only.
+                self.broken = True
+                raise ProbeError("protocol", phrase("hardening.probe.reply_code_not_ascii"),
+                                 Evidence(EvidenceKind.SERVER, line[:80]))
+            if len(line) < 3 or not is_ascii_digits(line[:3]) or (len(line) > 3 and line[3] not in " -"):
                 self.broken = True
                 raise ProbeError("protocol", phrase("probe.error.not_smtp"), Evidence(EvidenceKind.SERVER, line[:80]))
             this = int(line[:3])

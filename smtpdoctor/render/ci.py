@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from xml.etree import ElementTree as ET
 
 from smtpdoctor.knowledge.catalog import Catalog
@@ -29,7 +30,7 @@ def github_lines(result: Report, catalog: Catalog, lang: Lang, secrets: list[str
     if in_actions:
         # The runner consumes this command (it never reaches the log) and masks the value in every
         # later line of the job, whoever prints it. Outside Actions it would be a leak: never emitted.
-        lines += [f"::add-mask::{secret}" for secret in secrets or [] if secret]
+        lines += [f"::add-mask::{_data(secret)}" for secret in secrets or [] if secret]
     naming = result.naming
     for f in result.findings:
         severity = f.severity
@@ -45,7 +46,8 @@ def github_lines(result: Report, catalog: Catalog, lang: Lang, secrets: list[str
             message += "\n" + tr("heading.fix", lang) + ":\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(fix, 1))
         if f.evidence:
             message += f"\n{tr('evidence.' + f.evidence.kind.value, lang)}: {visible(f.evidence.text)}"
-        lines.append(f"::{LEVEL[severity]} {','.join(props)}::{_data(message)}")
+        # visible() after _data(): newlines are already %0A; every other control character is shown, not sent
+        lines.append(visible(f"::{LEVEL[severity]} {','.join(props)}::{_data(message)}"))
     return lines
 
 
@@ -69,7 +71,15 @@ def markdown_summary(result: Report, catalog: Catalog, lang: Lang) -> str:
         title, explanation, fix = text.title, visible(text.explanation), text.fix
         if fix:
             fixes += f"\n**{title}** — {explanation}\n\n" + "\n".join(f"{i}. {step}" for i, step in enumerate(fix, 1)) + "\n"
-    return head + body + fixes
+    return visible(head + body + fixes)
+
+
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """visible(), plus what XML 1.0 cannot carry besides control characters (lone surrogates, U+FFFE/FFFF)."""
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", visible(text))
 
 
 def junit_xml(result: Report, catalog: Catalog, lang: Lang, strict: bool = False) -> str:
@@ -93,14 +103,14 @@ def junit_xml(result: Report, catalog: Catalog, lang: Lang, strict: bool = False
         failing = [f for f in findings if f.severity in bad]
         for f in failing:
             text = finding_text(f, catalog, lang, naming)
-            failure = ET.SubElement(element, "failure", message=visible(f"{f.code}: {text.title}"), type=f.code)
-            failure.text = visible("\n".join([text.explanation, *text.fix, *([f.evidence.text] if f.evidence else [])]))
+            failure = ET.SubElement(element, "failure", message=_xml(f"{f.code}: {text.title}"), type=f.code)
+            failure.text = _xml("\n".join([text.explanation, *text.fix, *([f.evidence.text] if f.evidence else [])]))
         if failing:
             counts["failures"] += 1
         others = [f for f in findings if f not in failing]
         if others:
             out = ET.SubElement(element, "system-out")
-            out.text = visible("\n".join(f"{f.severity.value}: {f.code}: {finding_text(f, catalog, lang, naming).title}"
+            out.text = _xml("\n".join(f"{f.severity.value}: {f.code}: {finding_text(f, catalog, lang, naming).title}"
                                           for f in others))
 
     used: set[int] = set()
@@ -117,7 +127,7 @@ def junit_xml(result: Report, catalog: Catalog, lang: Lang, strict: bool = False
         used.update(id(f) for f in found)
         if step.status is StepStatus.SKIP:
             reason = render_param(step.detail, lang) if step.detail else tr("status.skip", lang)
-            case("smtpdoctor.probe", step.name.value, found, step.elapsed_ms / 1000, skipped=visible(reason))
+            case("smtpdoctor.probe", step.name.value, found, step.elapsed_ms / 1000, skipped=_xml(reason))
         else:
             case("smtpdoctor.probe", step.name.value, found, step.elapsed_ms / 1000)
     rest = [f for f in result.findings if id(f) not in used]

@@ -75,8 +75,12 @@ def apply_naming(text: str, naming: Mapping[str, str], lang: Lang = Lang.EN) -> 
         key = {"=true": "secure_true", "=false": "secure_false"}.get(m.group(1) or "", "secure")
         return word(naming[key])
 
-    text = _SECURE.sub(secure, text)
-    return _NAMES.sub(lambda m: word(naming[_FIELDS[m.group(1)]]), text)
+    def rename(part: str) -> str:
+        part = _SECURE.sub(secure, part)
+        return _NAMES.sub(lambda m: word(naming[_FIELDS[m.group(1)]]), part)
+
+    # A `quoted` span is literal (a command to paste, a variable a reference names): never renamed.
+    return "".join(part if i % 2 else rename(part) for i, part in enumerate(re.split(r"(`[^`\n]*`)", text)))
 
 
 def param_text(value: object, lang: Lang) -> str:

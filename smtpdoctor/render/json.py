@@ -7,6 +7,7 @@ the same settings, steps, codes, parameters and evidence for every `--lang`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 from smtpdoctor import __version__
@@ -40,6 +41,13 @@ def param_json(value: object) -> object:
     return value
 
 
+def decision_json(f: Finding) -> dict | None:
+    d = f.decided_by
+    if d is None:
+        return None
+    return {"kind": d.kind, "value": d.value, "command": d.command, "runner_up": d.runner_up}
+
+
 def evidence_json(evidence: Evidence | None) -> str | None:
     return evidence.text if evidence is not None else None
 
@@ -59,6 +67,7 @@ def finding_json(f: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str, 
         "step": f.step.value if f.step else None,
         "provider": f.provider,
         "variant": f.variant,
+        "decided_by": decision_json(f),
     }
     return doc
 
@@ -81,6 +90,10 @@ def check_document(result: Report, catalog: Catalog, lang: Lang, strict: bool = 
             entry["length"] = view.length
         if view.shown is not None:
             entry["text"] = render_param(view.shown, lang)
+        if view.invalid:  # shown as given: what the user wrote, and that `value` is used instead
+            entry["given"], entry["invalid"] = view.given, True
+        if view.note is not None:
+            entry["note"] = render_param(view.note, lang)
         settings[name] = entry
     doc = {
         "schema": SCHEMA,
@@ -105,6 +118,10 @@ def check_document(result: Report, catalog: Catalog, lang: Lang, strict: bool = 
         "checks": {k: list(v) for k, v in result.checks.items()},
         "dns": dns_json(result.dns),
         "elapsed_ms": result.elapsed_ms,
+        "platform": result.platform,
+        "provider_recognised": ({**param_json(result.recognised), "text": render_param(result.recognised, lang)}
+                                if result.recognised is not None else None),
+        "ports": _ports_json(result, lang),
     }
     if with_transcript:
         doc["transcript"] = list(result.transcript)
@@ -123,6 +140,7 @@ def explain_document(result: Report, catalog: Catalog, lang: Lang) -> dict:
             "first": _loc(seen.first) if seen else None, "last": _loc(seen.last) if seen else None,
             "example": evidence_json(f.evidence), "certain": f.certain, "provider": f.provider,
             "params": {k: param_json(v) for k, v in f.params.items()},
+            "decided_by": decision_json(f),
         })
     last = logs.last_failure
     return {
@@ -143,8 +161,22 @@ def _loc(loc) -> dict:
     return {"file": loc.file, "line": loc.line}
 
 
+# json.dumps escapes C0 controls itself; C1 (a raw 0x9B is a terminal's CSI) and the bidi overrides it
+# leaves raw. Escaped as \\uXXXX they are still the exact same string to any JSON reader.
+_RAW_CONTROL = re.compile("[\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
+
+
+def _escape_controls(text: str) -> str:
+    return _RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def dumps(doc: dict) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+    return _escape_controls(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+def dumps_line(doc: dict) -> str:
+    """One JSON line (batch): the same content as `dumps`, on one line."""
+    return _escape_controls(json.dumps(doc, ensure_ascii=False))
 
 
 def batch_line(result, catalog: Catalog, lang: Lang, strict: bool = False) -> dict:
@@ -159,6 +191,7 @@ def batch_line(result, catalog: Catalog, lang: Lang, strict: bool = False) -> di
     return {
         "id": result.id, "row": result.number, "ok": code == 0, "exit_code": code, "provider": report.provider,
         "host": host.value if host else None, "port": port.value if port else None,
+        "invalid": {name: view.given for name, view in report.settings.items() if view.invalid},
         "codes": [f.code for f in report.findings],
         "findings": [{"code": f.code, "severity": f.severity.value, "title": finding_text(f, catalog, lang).title}
                      for f in report.findings],
@@ -166,3 +199,9 @@ def batch_line(result, catalog: Catalog, lang: Lang, strict: bool = False) -> di
                   for s in report.steps],
         "elapsed_ms": report.elapsed_ms,
     }
+
+
+def _ports_json(result: Report, lang: Lang) -> dict | None:
+    from smtpdoctor.render.platforms import ports_json
+
+    return ports_json(result.ports, lang)

@@ -55,13 +55,14 @@ def render_provider_table(stream, catalog: ProviderCatalog, lang: Lang) -> None:
 
     console = console_for(stream)
     table = Table(title=tr("providers.title", lang), title_justify="left")
-    table.add_column("id")
-    table.add_column("name")
-    table.add_column(tr("providers.hosts", lang))
+    # Headers in one case; host names and ports never cut (they are copied from here), one host per line.
+    table.add_column(tr("newuser.providers.id", lang), no_wrap=True)
+    table.add_column(tr("newuser.providers.name", lang))
+    table.add_column(tr("providers.hosts", lang), no_wrap=True, overflow="ignore")
     table.add_column(tr("providers.ports", lang))
-    table.add_column(tr("providers.username", lang))
+    table.add_column(tr("providers.username", lang), overflow="fold")
     for preset in catalog.presets.values():
-        hosts = ", ".join(preset.hosts[:2]) or preset.example_host()
+        hosts = "\n".join(preset.hosts[:2]) or preset.example_host()
         table.add_row(preset.id, escape(preset.name), escape(hosts), ports_text(preset), escape(username_text(preset, lang)))
     console.print(table)
 

@@ -22,12 +22,15 @@ STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: 
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i", Severity.OK: "✓"}
 STEP_STYLE = {StepStatus.OK: "green", StepStatus.FAIL: "bold red", StepStatus.SKIP: "dim"}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls (ESC, CSI...), and the Unicode line separators and bidirectional overrides that
+# reorder or break what a terminal shows (U+2028-U+202E, U+2066-U+2069).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
 
 
 def visible(text: str) -> str:
     """Control characters as escapes: a reply containing ESC [2J must not clear the user's screen."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
 
 
 @dataclass
@@ -133,6 +136,10 @@ def settings_blocks(report: Report, lang: Lang) -> list[Block]:
             from smtpdoctor.render.findings import apply_naming
 
             value = apply_naming(value, report.naming, lang)
+        if view.invalid and view.given is not None:  # shown as given: the finding below explains it
+            import json
+
+            value = tr("newuser.setting.invalid", lang, value=value, given=json.dumps(view.given, ensure_ascii=False))
         rows.append((tr(f"field.{name}", lang), value, source_label(view.source, lang)))
     width0 = max((len(r[0]) for r in rows), default=0)
     width1 = max((len(r[1]) for r in rows), default=0)
@@ -142,6 +149,8 @@ def settings_blocks(report: Report, lang: Lang) -> list[Block]:
         if where:
             block.add("  ").add(where, "dim")
         blocks.append(block)
+    notes = [render_param(view.note, lang) for view in report.settings.values() if view.note is not None]
+    blocks += [line("↳ " + note, "dim", indent=2) for note in notes]  # why the TLS mode is what it is
     return blocks
 
 
@@ -181,6 +190,8 @@ def check_blocks(report: Report, catalog: Catalog, lang: Lang, strict: bool = Fa
         blocks.append(line(tr("heading.insecure", lang), "bold red"))
     provider = report.provider_name or tr("heading.provider_unknown", lang)
     blocks.append(Block().add(tr("heading.provider", lang) + ":", "bold").add(" " + provider))
+    if report.recognised is not None:  # how the provider was recognised from DNS ("MX ... → Google Workspace")
+        blocks.append(line(render_param(report.recognised, lang), "dim", indent=2))
     if report.source_format and report.source_format != "nodemailer":
         how = tr("heading.detected", lang) if report.source_detected else ""
         blocks.append(line(tr("heading.source", lang, format=report.source_format, how=how)))
@@ -191,6 +202,10 @@ def check_blocks(report: Report, catalog: Catalog, lang: Lang, strict: bool = Fa
     if report.steps and not steps_shown:
         blocks += [line(), line(tr("heading.steps", lang) + ":", "bold")]
         blocks += [step_block(step, lang) for step in report.steps]
+    if report.ports is not None:
+        from smtpdoctor.render.platforms import ports_lines
+
+        blocks += [line(), *(line(text, wrap=False) for text in ports_lines(report, lang))]
     if report.dns is not None:
         blocks += dns_blocks(report, lang)
     if show_transcript and report.transcript:

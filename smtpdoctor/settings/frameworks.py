@@ -18,7 +18,8 @@ from smtpdoctor.secret import Secret
 
 from smtpdoctor.errors import InputError, UsageError, os_reason
 from smtpdoctor.report import Evidence, EvidenceKind, Finding, Param, ValueSource, phrase
-from smtpdoctor.settings.model import RawValue, SettingsInput, load_settings_input, parse_bool, read_env_file
+from smtpdoctor.settings.model import ENV_NAMES, RawValue, SettingsInput, load_settings_input, parse_bool, read_env_file
+from smtpdoctor.settings.semantics import IMPLICIT, INVALID, NONE, Decision, Version, decide, find_version
 
 
 class SourceFormat(StrEnum):
@@ -89,6 +90,15 @@ class SourceRead:
     findings: list[Finding] = field(default_factory=list)
     naming: Naming = field(default_factory=Naming)
     detected: bool = False
+    # False when the file configures no SMTP at all (a Hugo config.toml, MAIL_MAILER=log, Spring without
+    # spring.mail.host): `lint` has nothing to say about it.
+    in_use: bool = True
+    # Fields whose value is a reference to a secret set at deploy time (env(NAME), ${NAME}) or an empty
+    # placeholder in a template; `lint` does not call them missing.
+    deferred: frozenset[str] = frozenset()
+    decision: Decision | None = None  # how the framework turns these settings into a TLS mode
+    version: Version | None = None  # the framework version that verdict rests on
+    framework: str | None = None  # the knowledge/frameworks.toml id
 
 
 @dataclass
@@ -143,7 +153,9 @@ def detect(entries: Mapping[str, Entry], config_files: list[Path]) -> list[Sourc
 
 
 def read_source(fmt: str | None, options: Mapping[str, str | None], env: Mapping[str, str], env_file: Path | None,
-                config_files: list[Path], option_names: Mapping[str, str] | None = None) -> SourceRead:
+                config_files: list[Path], option_names: Mapping[str, str] | None = None, lint: bool = False) -> SourceRead:
+    """Read one settings format. With `lint`, references to secrets (env(NAME), ${NAME}) and empty values
+    in a template file (.env.example) are placeholders filled at deploy time, not missing values."""
     entries = _entries(env, env_file)
     detected = False
     if fmt is None:
@@ -156,13 +168,55 @@ def read_source(fmt: str | None, options: Mapping[str, str | None], env: Mapping
         except ValueError:
             raise UsageError("error.bad_option", option="--source", reason=phrase(
                 "frameworks.source_choices", formats=", ".join(f.value for f in SourceFormat))) from None
+    context = _Context(lint=lint, near=env_file or (config_files[0] if config_files else None),
+                       template=lint and env_file is not None and _is_template(env_file))
     if chosen is SourceFormat.NODEMAILER:
         read = SourceRead(chosen, load_settings_input(options, env, env_file, option_names))
+        read.in_use = any(name in entries for names in ENV_NAMES.values() for name in names) or "SMTP_URL" in entries
+        if lint:
+            read.deferred = frozenset(f for f, names in ENV_NAMES.items() for name in names
+                                      if name in entries and context.placeholder(entries[name].value))
     else:
-        read = READERS[chosen](entries, config_files)
+        read = READERS[chosen](entries, config_files, context)
         read.inp = _with_options(read.inp, options, option_names)
+        read.deferred = frozenset(read.deferred | context.deferred)
     read.detected = detected
     return read
+
+
+def _is_template(path: Path) -> bool:
+    return path.name.lower().endswith((".example", ".sample", ".template", ".dist", ".tpl"))
+
+
+_DEPLOY_REF = re.compile(r"^\s*(?:env\((\w+)\)|\$\{(\w+)\}|\$(\w+))\s*$")
+
+
+@dataclass
+class _Context:
+    """How a reader treats what it cannot know: the lint flag, where lock files may be, placeholders seen."""
+
+    lint: bool = False
+    near: Path | None = None
+    template: bool = False
+    deferred: set[str] = field(default_factory=set)
+
+    def placeholder(self, value: str) -> bool:
+        """A value filled in at deploy time: a reference to a variable, or empty in a template file."""
+        return bool(_DEPLOY_REF.match(value)) or (self.template and not value.strip())
+
+    def version(self, framework: str) -> Version:
+        return find_version(framework, self.near)
+
+
+def _secure_from(decision: Decision | None, sources: Mapping[str, ValueSource]) -> RawValue | None:
+    """The framework's TLS mode as the secure flag, attributed to the setting that decided it."""
+    if decision is None or decision.mode not in (IMPLICIT, "starttls", "starttls-opportunistic", "plain"):
+        return None
+    keys = [m.split("=", 1)[0] for m in decision.matched] + list(sources)
+    source = next((sources[k] for k in keys if k in sources), None)
+    if source is None:
+        return None
+    return _secure_raw(decision.mode == IMPLICIT, source)
 
 
 def _with_options(inp: SettingsInput, options: Mapping[str, str | None], names: Mapping[str, str] | None) -> SettingsInput:
@@ -179,75 +233,96 @@ def _with_options(inp: SettingsInput, options: Mapping[str, str | None], names: 
 
 # -- Django -----------------------------------------------------------------------------------------
 
-def read_django(entries: Mapping[str, Entry], _files: list[Path]) -> SourceRead:
+DJANGO_SMTP_BACKEND = "django.core.mail.backends.smtp.emailbackend"
+
+
+def _values(entries: Mapping[str, Entry], names) -> dict[str, str | None]:
+    return {name: entries[name].value for name in names if name in entries}
+
+
+def _framework_read(fmt: SourceFormat, framework: str, inp: SettingsInput, findings: list[Finding],
+                    decision: Decision | None, version: Version, naming: Naming | None = None) -> SourceRead:
+    return SourceRead(fmt, inp, findings, naming or NAMINGS[fmt], in_use=not (decision and decision.mode == NONE),
+                      decision=decision, version=version, framework=framework)
+
+
+def read_django(entries: Mapping[str, Entry], _files: list[Path], context: _Context | None = None) -> SourceRead:
+    context = context or _Context()
     findings: list[Finding] = []
     tls, ssl_ = entries.get("EMAIL_USE_TLS"), entries.get("EMAIL_USE_SSL")
-    tls_on = parse_bool(tls.value) if tls else False
-    ssl_on = parse_bool(ssl_.value) if ssl_ else False
-    for entry, on in ((tls, tls_on), (ssl_, ssl_on)):
-        if entry is not None and on is None:
+    for entry in (tls, ssl_):
+        if entry is not None and parse_bool(entry.value) is None:
             findings.append(_finding("config.invalid_value", entry.source, shown=repr(entry.value),
                                      expected=phrase("frameworks.expected.true_false")))
-    secure = None
-    if tls_on and ssl_on:
+    version = context.version("django")
+    decision = decide("django", _values(entries, ("EMAIL_USE_TLS", "EMAIL_USE_SSL")), version)
+    if decision is not None and decision.mode == INVALID:
         findings.append(_finding("config.invalid_value", (ssl_ or tls).source, variant="django_tls_ssl"))
-    elif ssl_on:
-        secure = _secure_raw(True, ssl_.source)
-    elif tls_on:
-        secure = _secure_raw(False, tls.source)
+    backend = entries.get("EMAIL_BACKEND")
+    if backend is not None and backend.value.strip().lower() not in ("", DJANGO_SMTP_BACKEND):
+        decision = Decision(NONE, decision.rule if decision else None, (f"EMAIL_BACKEND={backend.value}",))
+    secure = _secure_from(decision, {k: e.source for k, e in entries.items() if k in ("EMAIL_USE_SSL", "EMAIL_USE_TLS")})
     inp = SettingsInput(host=_raw(entries.get("EMAIL_HOST")), port=_raw(entries.get("EMAIL_PORT")), secure=secure,
                         user=_raw(entries.get("EMAIL_HOST_USER")), password=_raw(entries.get("EMAIL_HOST_PASSWORD")),
                         sender=_raw(entries.get("DEFAULT_FROM_EMAIL") or entries.get("SERVER_EMAIL")))
-    return SourceRead(SourceFormat.DJANGO, inp, findings, NAMINGS[SourceFormat.DJANGO])
+    return _framework_read(SourceFormat.DJANGO, "django", inp, findings, decision, version)
 
 
 # -- Laravel ----------------------------------------------------------------------------------------
 
-def read_laravel(entries: Mapping[str, Entry], _files: list[Path]) -> SourceRead:
+LARAVEL_TLS_SETTINGS = ("MAIL_ENCRYPTION", "MAIL_SCHEME", "MAIL_PORT")
+
+
+def read_laravel(entries: Mapping[str, Entry], _files: list[Path], context: _Context | None = None) -> SourceRead:
+    context = context or _Context()
     findings: list[Finding] = []
+    version = context.version("laravel")
     mailer = entries.get("MAIL_MAILER") or entries.get("MAIL_DRIVER")
-    if mailer is not None and mailer.value.strip().lower() not in ("smtp", ""):
+    sends_smtp = mailer is None or mailer.value.strip().strip("\"'").lower() in ("smtp", "")
+    if not sends_smtp and not context.lint:
         findings.append(_finding("config.invalid_value", mailer.source, variant="mailer_not_smtp", shown=repr(mailer.value)))
-    secure = None
+    from smtpdoctor.settings.semantics import version_matches
+
     encryption = entries.get("MAIL_ENCRYPTION")
-    if encryption is not None:
+    # From 11.35 Laravel does not read MAIL_ENCRYPTION at all: an odd value there is harmless.
+    if encryption is not None and not version_matches(">=11.35", version.text):
         word = encryption.value.strip().strip("\"'").lower()
-        if word in ("ssl", "smtps"):
-            secure = _secure_raw(True, encryption.source)
-        elif word == "tls":
-            secure = _secure_raw(False, encryption.source)
-        elif word not in ("", "null", "none"):
+        if word not in ("", "null", "none", "ssl", "tls", "smtps", "smtp"):
             findings.append(_finding("config.invalid_value", encryption.source, shown=repr(encryption.value),
                                      expected=phrase("frameworks.expected.laravel_encryption")))
     scheme = entries.get("MAIL_SCHEME")
-    if scheme is not None:
-        word = scheme.value.strip().lower()
-        if word in ("smtps", "smtp"):
-            secure = _secure_raw(word == "smtps", scheme.source)
-        elif word not in ("", "null"):
-            findings.append(_finding("config.invalid_value", scheme.source, shown=repr(scheme.value),
-                                     expected=phrase("frameworks.expected.laravel_scheme")))
+    if scheme is not None and scheme.value.strip().strip("\"'").lower() not in ("smtps", "smtp", "", "null"):
+        findings.append(_finding("config.invalid_value", scheme.source, shown=repr(scheme.value),
+                                 expected=phrase("frameworks.expected.laravel_scheme")))
+    decision = decide("laravel", _values(entries, LARAVEL_TLS_SETTINGS), version)
+    if not sends_smtp:
+        decision = Decision(NONE, decision.rule if decision else None, (f"{mailer.source.name}={mailer.value}",))
+    secure = _secure_from(decision, {k: entries[k].source for k in LARAVEL_TLS_SETTINGS if k in entries})
     inp = SettingsInput(host=_raw(entries.get("MAIL_HOST")), port=_raw(entries.get("MAIL_PORT")), secure=secure,
                         user=_raw(entries.get("MAIL_USERNAME")), password=_raw(entries.get("MAIL_PASSWORD")),
                         sender=_raw(entries.get("MAIL_FROM_ADDRESS")), sender_name=_raw(entries.get("MAIL_FROM_NAME")))
-    return SourceRead(SourceFormat.LARAVEL, inp, findings, NAMINGS[SourceFormat.LARAVEL])
+    return _framework_read(SourceFormat.LARAVEL, "laravel", inp, findings, decision, version)
 
 
 # -- Symfony ----------------------------------------------------------------------------------------
 
-def read_symfony(entries: Mapping[str, Entry], _files: list[Path]) -> SourceRead:
+def read_symfony(entries: Mapping[str, Entry], _files: list[Path], context: _Context | None = None) -> SourceRead:
+    context = context or _Context()
     findings: list[Finding] = []
+    version = context.version("symfony")
     dsn = entries.get("MAILER_DSN")
     if dsn is None:
-        return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY])
+        return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY], in_use=False)
     src = dsn.source
-    try:
-        parts = urlsplit(dsn.value.strip().strip("\"'"))
-        port = parts.port
-    except ValueError as exc:
-        findings.append(_finding("config.invalid_value", src, variant="url",
-                                 detail=Evidence(EvidenceKind.SYSTEM, str(exc).split(":")[0])))
+    if context.lint and context.placeholder(dsn.value):
+        return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY], in_use=False)
+    from smtpdoctor.settings.model import split_url
+
+    parts = split_url(dsn.value.strip().strip("\"'"))  # never the parser's message: it may quote the password
+    if parts is None:
+        findings.append(_finding("config.invalid_value", src, variant="url", detail=phrase("static.url.syntax")))
         return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY])
+    port = parts.port
     scheme = parts.scheme.lower()
     host = parts.hostname
     bridge, _, transport = scheme.partition("+")
@@ -255,22 +330,35 @@ def read_symfony(entries: Mapping[str, Entry], _files: list[Path]) -> SourceRead
         host, default_port = SYMFONY_BRIDGES[bridge]
         port = port or default_port
         scheme = "smtps" if port == 465 else "smtp"
+    elif scheme in ("null", "sendmail", "native") or (scheme not in ("smtp", "smtps") and context.lint):
+        # null://, sendmail:// or an HTTP API bridge: no SMTP connection to check in a file.
+        if context.lint or scheme == "null":
+            return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY], in_use=False)
+        findings.append(_finding("config.invalid_value", src, variant="mailer_not_smtp", shown=repr(f"{scheme}://")))
+        return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY])
     elif scheme not in ("smtp", "smtps"):
         findings.append(_finding("config.invalid_value", src, variant="mailer_not_smtp", shown=repr(f"{scheme}://")))
         return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY])
     options = {k.lower(): v[-1] for k, v in parse_qs(parts.query).items()}
     if options.get("verify_peer", "1").lower() in ("0", "false", "no", ""):
         findings.append(_finding("config.tls_verification_disabled", src, option="verify_peer=0"))
+    values: dict[str, str | None] = {"MAILER_DSN.scheme": scheme, "MAILER_DSN.port": str(port) if port else "",
+                                     "MAILER_DSN.host": host or ""}
+    values.update({f"MAILER_DSN.{k}": v for k, v in options.items()})
+    decision = decide("symfony", values, version)
+    if port is None and decision is not None:
+        # smtp://host without a port: Symfony picks 465 (TLS) for a remote host, 25 for localhost.
+        port = 25 if host == "localhost" and decision.mode != IMPLICIT else 465
 
     def raw(text: str | None) -> RawValue | None:
         return RawValue(text=Secret(text), source=src) if text is not None else None
 
-    # Symfony's EsmtpTransport turns TLS on from the first byte for smtps:// and for port 465 whatever the scheme.
-    inp = SettingsInput(host=raw(host), port=raw(str(port)) if port else None, secure=_secure_raw(scheme == "smtps" or port == 465, src),
+    secure = _secure_raw(decision.mode == IMPLICIT, src) if decision is not None else _secure_raw(scheme == "smtps", src)
+    inp = SettingsInput(host=raw(host), port=raw(str(port)) if port else None, secure=secure,
                         user=raw(unquote(parts.username) if parts.username else None),
                         password=raw(unquote(parts.password) if parts.password else None),
                         sender=_raw(entries.get("MAILER_FROM") or entries.get("MAIL_FROM")))
-    return SourceRead(SourceFormat.SYMFONY, inp, findings, NAMINGS[SourceFormat.SYMFONY])
+    return _framework_read(SourceFormat.SYMFONY, "symfony", inp, findings, decision, version)
 
 
 # -- Supabase Auth ----------------------------------------------------------------------------------
@@ -278,37 +366,42 @@ def read_symfony(entries: Mapping[str, Entry], _files: list[Path]) -> SourceRead
 _ENV_REF = re.compile(r"^env\((\w+)\)$")
 
 
-def read_supabase(entries: Mapping[str, Entry], files: list[Path]) -> SourceRead:
+def read_supabase(entries: Mapping[str, Entry], files: list[Path], context: _Context | None = None) -> SourceRead:
+    context = context or _Context()
     findings: list[Finding] = []
     toml_file = next((f for f in files if f.name.lower().endswith(".toml")), None)
     if toml_file is not None:
-        return _read_supabase_toml(toml_file, entries)
+        return _read_supabase_toml(toml_file, entries, context)
     names = {"host": ("GOTRUE_SMTP_HOST", "SMTP_HOST"), "port": ("GOTRUE_SMTP_PORT", "SMTP_PORT"),
              "user": ("GOTRUE_SMTP_USER", "SMTP_USER"), "password": ("GOTRUE_SMTP_PASS", "SMTP_PASS"),
              "sender": ("GOTRUE_SMTP_ADMIN_EMAIL", "SMTP_ADMIN_EMAIL"), "sender_name": ("GOTRUE_SMTP_SENDER_NAME", "SMTP_SENDER_NAME")}
     values = {f: _raw(next((entries[n] for n in ns if n in entries), None)) for f, ns in names.items()}
     port = values["port"]
-    # GoTrue picks the TLS mode from the port: 465 means TLS from the first byte, anything else STARTTLS.
-    secure = _secure_raw(port.value.strip() == "465", port.source) if port is not None else None
-    return SourceRead(SourceFormat.SUPABASE, SettingsInput(**values, secure=secure), findings, NAMINGS[SourceFormat.SUPABASE])
+    version = context.version("supabase")
+    decision = decide("supabase", {"GOTRUE_SMTP_PORT": port.value.strip()} if port is not None else {}, version)
+    secure = _secure_from(decision, {"GOTRUE_SMTP_PORT": port.source}) if port is not None else None
+    return _framework_read(SourceFormat.SUPABASE, "supabase", SettingsInput(**values, secure=secure), findings,
+                           decision, version)
 
 
-def _read_supabase_toml(path: Path, entries: Mapping[str, Entry]) -> SourceRead:
+def _read_supabase_toml(path: Path, entries: Mapping[str, Entry], context: _Context) -> SourceRead:
     import tomllib
 
+    text = _read_text(path)  # bounded
     try:
-        text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("error.log_unreadable", file=path, reason=os_reason(exc)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise InputError("error.config_syntax", file=path, line=_toml_line(str(exc))) from exc
-    smtp = data.get("auth", {}).get("email", {}).get("smtp")
+        raise InputError("hardening.error.supabase_toml", file=path, line=_toml_line(exc)) from exc
+    auth = data.get("auth")
+    email = auth.get("email") if isinstance(auth, dict) else None
+    smtp = email.get("smtp") if isinstance(email, dict) else None
     findings: list[Finding] = []
     if not isinstance(smtp, dict):
-        findings.append(_finding("config.missing", ValueSource(kind="config", name="[auth.email.smtp]", file=str(path)),
-                                 variant="empty"))
-        return SourceRead(SourceFormat.SUPABASE, SettingsInput(), findings, SUPABASE_TOML_NAMING)
+        # Not a Supabase file with custom SMTP (a Hugo or Cargo config.toml, or the local mail catcher in use).
+        if not context.lint:
+            findings.append(_finding("config.missing", ValueSource(kind="config", name="[auth.email.smtp]", file=str(path)),
+                                     variant="empty"))
+        return SourceRead(SourceFormat.SUPABASE, SettingsInput(), findings, SUPABASE_TOML_NAMING, in_use=False)
     lines = text.splitlines()
     section = next((i for i, line in enumerate(lines) if line.strip() == "[auth.email.smtp]"), 0)
 
@@ -320,7 +413,7 @@ def _read_supabase_toml(path: Path, entries: Mapping[str, Entry]) -> SourceRead:
                 return i + 1
         return None
 
-    def value(key: str) -> RawValue | None:
+    def value(key: str, field_name: str) -> RawValue | None:
         if key not in smtp:
             return None
         raw = str(smtp[key])
@@ -329,24 +422,36 @@ def _read_supabase_toml(path: Path, entries: Mapping[str, Entry]) -> SourceRead:
         if ref:  # supabase resolves env(NAME) from the environment
             entry = entries.get(ref.group(1))
             if entry is None:
+                if context.lint:  # set at deploy time: the documented way to keep a secret out of git
+                    context.deferred.add(field_name)
+                    return None
                 findings.append(_finding("config.missing", src, variant="unresolved", ref=ref.group(1)))
                 return RawValue(text=Secret(""), source=src)
             return RawValue(text=Secret(entry.value), source=src)
         return RawValue(text=Secret(raw), source=src)
 
+    version = context.version("supabase")
     if smtp.get("enabled") is False:
-        findings.append(_finding("config.invalid_value", ValueSource(kind="config", name="[auth.email.smtp] enabled",
-                                 file=str(path), line=line_of("enabled")), variant="supabase_disabled"))
-    port = value("port")
-    secure = _secure_raw(port.value.strip() == "465", port.source) if port is not None else None
-    inp = SettingsInput(host=value("host"), port=port, secure=secure, user=value("user"), password=value("pass"),
-                        sender=value("admin_email"), sender_name=value("sender_name"))
-    return SourceRead(SourceFormat.SUPABASE, inp, findings, SUPABASE_TOML_NAMING)
+        decision = decide("supabase", {"auth.email.smtp.enabled": "false"}, version)
+        if not context.lint:
+            findings.append(_finding("config.invalid_value", ValueSource(kind="config", name="[auth.email.smtp] enabled",
+                                     file=str(path), line=line_of("enabled")), variant="supabase_disabled"))
+    port = value("port", "port")
+    if smtp.get("enabled") is not False:
+        decision = decide("supabase", {"auth.email.smtp.port": port.value.strip()} if port is not None else {}, version)
+    secure = _secure_from(decision, {"auth.email.smtp.port": port.source}) if port is not None else None
+    inp = SettingsInput(host=value("host", "host"), port=port, secure=secure, user=value("user", "user"),
+                        password=value("pass", "password"), sender=value("admin_email", "sender"),
+                        sender_name=value("sender_name", "sender_name"))
+    return _framework_read(SourceFormat.SUPABASE, "supabase", inp, findings, decision, version, SUPABASE_TOML_NAMING)
 
 
-def _toml_line(message: str) -> str:
-    m = re.search(r"line (\d+)", message)
-    return m.group(1) if m else "?"
+def _toml_line(exc: Exception) -> int | str:
+    line = getattr(exc, "lineno", None)  # Python 3.14 gives it; before that, only the message has it
+    if line:
+        return line
+    m = re.search(r"line (\d+)", str(exc))
+    return int(m.group(1)) if m else "?"
 
 
 # -- Spring Boot ------------------------------------------------------------------------------------
@@ -374,43 +479,67 @@ def _spring_yaml(path: Path) -> dict[str, tuple[str, int]]:
     out: dict[str, tuple[str, int]] = {}
     try:
         documents = list(yaml.compose_all(text))
+    except RecursionError as exc:  # thousands of nested [ or {
+        raise InputError("hardening.error.spring_yaml", file=path, line="?") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError("error.config_syntax", file=path, line=(mark.line + 1) if mark else "?") from exc
+        raise InputError("hardening.error.spring_yaml", file=path, line=(mark.line + 1) if mark else "?") from exc
 
-    def walk(node, prefix: str) -> None:
+    # Aliases make the node tree a graph: a recursive alias loops and a "billion laughs" one grows
+    # exponentially. Visit each node once per path, not deeper than Spring ever nests, within a budget.
+    budget = [20_000]
+
+    def walk(node, prefix: str, depth: int, path: frozenset) -> None:
+        budget[0] -= 1
+        if budget[0] < 0 or depth > 32 or id(node) in path:
+            return
         if isinstance(node, yaml.MappingNode):
+            inner = path | {id(node)}
             for key, child in node.value:
-                walk(child, f"{prefix}.{key.value}" if prefix else str(key.value))
+                if isinstance(key, yaml.ScalarNode):
+                    walk(child, f"{prefix}.{key.value}" if prefix else str(key.value), depth + 1, inner)
         elif isinstance(node, yaml.ScalarNode):
             out[prefix] = (node.value, node.start_mark.line + 1)
 
     for document in documents:
         if document is not None:
-            walk(document, "")
+            walk(document, "", 0, frozenset())
     return out
 
 
 def _read_text(path: Path) -> str:
+    from smtpdoctor.settings.model import read_settings_bytes
+
+    data = read_settings_bytes(path, "error.log_unreadable")  # bounded: /dev/zero is not a config file
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError("error.log_unreadable", file=path, reason=os_reason(exc)) from exc
 
 
-def read_spring(entries: Mapping[str, Entry], files: list[Path]) -> SourceRead:
+SPRING_TLS_SETTINGS = ("spring.mail.protocol", "spring.mail.ssl.enabled", "spring.mail.properties.mail.smtp.ssl.enable",
+                       "spring.mail.properties.mail.smtp.starttls.required", "spring.mail.properties.mail.smtp.starttls.enable",
+                       "spring.mail.host")
+
+
+def read_spring(entries: Mapping[str, Entry], files: list[Path], context: _Context | None = None) -> SourceRead:
+    context = context or _Context()
     props: dict[str, tuple[str, int, Path]] = {}
     for path in files:
         name = path.name.lower()
         parsed = _spring_yaml(path) if name.endswith((".yml", ".yaml")) else _spring_properties(path)
         props.update({k: (v, line, path) for k, (v, line) in parsed.items()})
     findings: list[Finding] = []
+    fields_of = {"spring.mail.host": "host", "spring.mail.port": "port", "spring.mail.username": "user",
+                 "spring.mail.password": "password", "spring.mail.properties.mail.smtp.from": "sender",
+                 "spring.mail.from": "sender"}
 
     def value(key: str) -> RawValue | None:
         if key not in props:
             return None
         raw, line, path = props[key]
         src = ValueSource(kind="config", name=key, file=str(path), line=line)
+        unresolved: list[str] = []
 
         def resolve(m: re.Match[str]) -> str:
             entry = entries.get(m.group(1)) or entries.get(m.group(1).upper().replace(".", "_"))
@@ -418,30 +547,31 @@ def read_spring(entries: Mapping[str, Entry], files: list[Path]) -> SourceRead:
                 return entry.value
             if m.group(2) is not None:
                 return m.group(2)
-            findings.append(_finding("config.missing", src, variant="unresolved", ref=m.group(1)))
+            unresolved.append(m.group(1))
             return ""
 
-        return RawValue(text=Secret(_PLACEHOLDER.sub(resolve, raw)), source=src)
+        text = _PLACEHOLDER.sub(resolve, raw)
+        if unresolved and context.lint and key in fields_of:
+            context.deferred.add(fields_of[key])  # ${NAME}: set at deploy time
+            return None
+        for ref in unresolved:
+            findings.append(_finding("config.missing", src, variant="unresolved", ref=ref))
+        return RawValue(text=Secret(text), source=src)
 
     base = "spring.mail."
-    ssl_on = value(base + "properties.mail.smtp.ssl.enable")
-    starttls_on = value(base + "properties.mail.smtp.starttls.enable")
-    protocol = value(base + "protocol")
-    secure = None
-    ssl_flag = parse_bool(ssl_on.value) if ssl_on else False
-    starttls_flag = parse_bool(starttls_on.value) if starttls_on else False
-    if ssl_flag and starttls_flag:
-        findings.append(_finding("config.invalid_value", ssl_on.source, variant="spring_ssl_starttls"))
-    elif protocol is not None and protocol.value.strip().lower() == "smtps":
-        secure = _secure_raw(True, protocol.source)
-    elif ssl_flag:
-        secure = _secure_raw(True, ssl_on.source)
-    elif starttls_flag:
-        secure = _secure_raw(False, starttls_on.source)
-    inp = SettingsInput(host=value(base + "host"), port=value(base + "port"), secure=secure, user=value(base + "username"),
-                        password=value(base + "password"),
+    resolved = {key: value(key) for key in SPRING_TLS_SETTINGS}
+    version = context.version("spring")
+    # JavaMailSender exists only when spring.mail.host is set: without it, the file configures no mail.
+    in_use = base + "host" in props
+    decision = decide("spring", {k: (v.value if v else None) for k, v in resolved.items() if k in props}, version) \
+        if in_use else None
+    secure = _secure_from(decision, {k: v.source for k, v in resolved.items() if v is not None})
+    inp = SettingsInput(host=resolved[base + "host"], port=value(base + "port"), secure=secure,
+                        user=value(base + "username"), password=value(base + "password"),
                         sender=value(base + "properties.mail.smtp.from") or value(base + "from"))
-    return SourceRead(SourceFormat.SPRING, inp, findings, NAMINGS[SourceFormat.SPRING])
+    read = _framework_read(SourceFormat.SPRING, "spring", inp, findings, decision, version)
+    read.in_use = in_use
+    return read
 
 
 READERS = {

@@ -77,14 +77,29 @@ class SmtpSettings:
     provider: str | None = None
 
 
+MAX_SETTINGS_FILE = 1 << 20  # 1 MiB: a .env or config file is a few KiB; /dev/zero must not fill the memory
+
+
+def read_settings_bytes(path: Path, error_id: str, limit: int = MAX_SETTINGS_FILE) -> bytes:
+    """At most `limit` bytes of a settings file, else an InputError. Reading stops at limit + 1, so a
+    device or a pipe that never ends costs 1 MiB, and `--env-file <(command)` (a pipe) still works."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise InputError(error_id, file=path, reason=os_reason(exc)) from exc
+    if len(data) > limit:
+        from smtpdoctor.report import phrase
+
+        raise InputError(error_id, file=path, reason=phrase("hardening.reason.too_large", n=limit // (1 << 20)))
+    return data
+
+
 def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
     """Parse a .env file into {name: (value, line)}; an unreadable or broken file is an InputError."""
     from dotenv.parser import parse_stream
 
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError("error.env_unreadable", file=path, reason=os_reason(exc)) from exc
+    data = read_settings_bytes(path, "error.env_unreadable")
     if b"\0" in data:
         raise InputError("error.env_binary", file=path)
     try:
@@ -101,13 +116,26 @@ def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
     return values
 
 
-def _from_url(url: str, base: ValueSource) -> tuple[dict[str, RawValue], tuple[str, str | None] | None]:
-    """Split smtp://user:pass@host:port into raw values; returns (values, (problem, parser's reason) or None)."""
+def split_url(url: str):
+    """urlsplit, or None when the URL cannot be read as one. Never the parser's own message: it quotes
+    the offending part ("... integer value as 'Hunter2'"), which is the password when a '/', '#' or
+    '?' in it was not percent-encoded. A '@' after the host part means exactly that too."""
     try:
         parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        return {}, ("syntax", str(exc).split(":")[0])
+        parts.port  # noqa: B018 - raises ValueError for a port that is not ASCII 0-9 or out of range
+    except ValueError:
+        return None
+    if "@" in parts.path + parts.query + parts.fragment:
+        return None
+    return parts
+
+
+def _from_url(url: str, base: ValueSource) -> tuple[dict[str, RawValue], tuple[str, str | None] | None]:
+    """Split smtp://user:pass@host:port into raw values; returns (values, (problem, parser's reason) or None)."""
+    parts = split_url(url)
+    if parts is None:
+        return {}, ("syntax", None)
+    port = parts.port
     if parts.scheme.lower() not in ("smtp", "smtps"):
         return {}, ("scheme", None)
     if not parts.hostname:
@@ -209,7 +237,9 @@ def parse_bool(value: str) -> bool | None:
 
 def parse_port(value: str) -> int | None:
     text = clean_text(value)
-    if not text.isdigit():
+    # ASCII 0-9 only: '٥٨٧' or '１２３' are digits to str.isdigit() (and int() reads them), but no mail
+    # client would; '²' passes isdigit() and crashes int(); 5 000 digits exceed int()'s limit.
+    if not (text.isascii() and text.isdigit()) or len(text) > 5:
         return None
     port = int(text)
     return port if 1 <= port <= 65535 else None

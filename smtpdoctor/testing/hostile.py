@@ -103,6 +103,145 @@ garbage_cram_challenge = _auth_server(b"334 !!not*base64!! CRAM\r\n")
 unexpected_auth_success_code = _auth_server(b"250 sure, whatever\r\n")
 
 
+def _decoded_auth(line: bytes) -> bytes:
+    """What the client sent in an AUTH line or continuation, base64-decoded when it is base64."""
+    import base64
+    import binascii
+
+    token = line.strip().split(b" ")[-1]
+    try:
+        return base64.b64decode(token, validate=True)
+    except (binascii.Error, ValueError):
+        return token
+
+
+def echoing_server(where: str) -> Behaviour:
+    """A server that repeats the credentials it was sent, in every form: as sent (base64), decoded
+    (the plain password, `\\0user\\0password`) and percent-encoded. `where` is the reply that echoes:
+    "535" (the AUTH failure), "login" (the AUTH LOGIN continuation), "2xx" (a 235 success), "mail"
+    (the MAIL FROM reply, after a successful login)."""
+    from urllib.parse import quote
+
+    async def behaviour(reader, writer) -> None:
+        sent: list[bytes] = []
+        await _send(writer, b"220 echo.example ESMTP\r\n")
+        while line := await reader.readline():
+            verb = line.split(b" ")[0].strip().upper()
+            if verb in (b"EHLO", b"HELO"):
+                mechanisms = b"LOGIN" if where == "login" else b"PLAIN LOGIN"
+                await _send(writer, b"250-echo.example\r\n250 AUTH " + mechanisms + b"\r\n")
+            elif verb == b"AUTH" and line.split()[1:2] == [b"PLAIN"]:
+                sent += [line.strip().split(b" ")[-1], _decoded_auth(line)]
+                echo = b" | ".join(sent) + b" | " + quote(_decoded_auth(line).split(b"\0")[-1]).encode()
+                if where == "535":
+                    await _send(writer, b"535 5.7.8 bad credentials for " + echo.replace(b"\0", b"\\0") + b"\r\n")
+                else:
+                    await _send(writer, b"235 2.7.0 welcome " + echo.replace(b"\0", b"\\0") + b"\r\n")
+            elif verb == b"AUTH":  # LOGIN: each continuation repeats what came before it
+                await _send(writer, b"334 VXNlcm5hbWU6\r\n")
+                user = (await reader.readline()).strip()
+                await _send(writer, b"334 " + user + b" UGFzc3dvcmQ6\r\n")
+                password = (await reader.readline()).strip()
+                plain = _decoded_auth(password)
+                sent += [user, password, plain]
+                await _send(writer, b"535 5.7.8 you sent " + password + b" that is " + plain + b"\r\n")
+            elif verb == b"MAIL":
+                await _send(writer, b"250 2.1.0 sender ok, and your password was " + b" ".join(sent) + b"\r\n")
+            elif verb == b"QUIT":
+                await _send(writer, b"221 bye\r\n")
+                return
+            else:
+                await _send(writer, b"250 ok\r\n")
+
+    return behaviour
+
+
+def replying(greeting: bytes, **replies: bytes) -> Behaviour:
+    """A server whose greeting and replies (by verb: ehlo=, auth=, mail=, rcpt=...) are exactly these bytes."""
+
+    async def behaviour(reader, writer) -> None:
+        await _send(writer, greeting)
+        while line := await reader.readline():
+            verb = line.split(b" ")[0].strip().decode("ascii", "replace").lower()
+            if verb == "quit":
+                await _send(writer, b"221 bye\r\n")
+                return
+            await _send(writer, replies.get(verb, b"250 ok\r\n"))
+
+    return behaviour
+
+
+# Text a terminal would obey: clear the screen, retitle the window, a C1 CSI, a NUL, a bidi override.
+TERMINAL_ESCAPES = b"\x1b[2J\x1b]0;owned\x07\xc2\x9b31m\x00\xe2\x80\xae"
+escapes_in_replies = replying(b"220 esc.example " + TERMINAL_ESCAPES + b" ESMTP\r\n",
+                              ehlo=b"250-esc.example\r\n250 AUTH PLAIN\r\n",
+                              auth=b"535 5.7.8 denied " + TERMINAL_ESCAPES + b"\r\n")
+
+
+def odd_digit_greeting(code: str) -> Behaviour:
+    """A greeting whose reply code is written in other digits: '²²⁰', '٢٢٠', '２２０'."""
+    return replying(code.encode("utf-8") + b" odd.example ESMTP\r\n")
+
+
+def just_under(delay: float) -> Behaviour:
+    """Answers every step, each just under the client's --timeout: only an overall bound stops it."""
+
+    async def behaviour(reader, writer) -> None:
+        await asyncio.sleep(delay)
+        await _send(writer, b"220 slow.example ESMTP\r\n")
+        while line := await reader.readline():
+            await asyncio.sleep(delay)
+            verb = line.split(b" ")[0].strip().upper()
+            if verb == b"EHLO":
+                await _send(writer, b"250-slow.example\r\n250 AUTH PLAIN\r\n")
+            elif verb == b"AUTH":
+                await _send(writer, b"235 ok\r\n")
+            elif verb == b"QUIT":
+                await _send(writer, b"221 bye\r\n")
+                return
+            else:
+                await _send(writer, b"250 ok\r\n")
+
+    return behaviour
+
+
+def recording(lines: list[bytes], ehlo_delay: float = 0.0) -> Behaviour:
+    """A plain, accepting server that keeps every line the client sent; with `ehlo_delay` it takes that
+    long to answer EHLO (a probe can be interrupted while it waits)."""
+
+    async def behaviour(reader, writer) -> None:
+        await _send(writer, b"220 rec.example ESMTP\r\n")
+        while line := await reader.readline():
+            lines.append(line)
+            verb = line.split(b" ")[0].strip().upper()
+            if verb in (b"EHLO", b"HELO"):
+                await asyncio.sleep(ehlo_delay)
+                await _send(writer, b"250-rec.example\r\n250 AUTH PLAIN\r\n")
+            elif verb == b"AUTH":
+                await _send(writer, b"235 ok\r\n")
+            elif verb == b"DATA":
+                await _send(writer, b"354 go\r\n")
+            elif verb == b"QUIT":
+                await _send(writer, b"221 bye\r\n")
+                return
+            elif line.strip() == b"." or verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+                await _send(writer, b"250 ok\r\n")
+
+    return behaviour
+
+
+class Counting:
+    """Wraps a behaviour and counts the connections it served (for "stopped probing" checks)."""
+
+    def __init__(self, behaviour: Behaviour) -> None:
+        self.behaviour = behaviour
+        self.connections = 0
+
+    async def __call__(self, reader, writer) -> None:
+        self.connections += 1
+        await self.behaviour(reader, writer)
+
+
 async def silent(reader, writer) -> None:
     await asyncio.sleep(3600)
 
@@ -147,3 +286,5 @@ class HostileServer:
         asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+        if not self.thread.is_alive():
+            self.loop.close()

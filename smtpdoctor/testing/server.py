@@ -94,6 +94,60 @@ class Handler:
         return "250 2.0.0 OK queued as SDTEST123"
 
 
+# OAuth2 access tokens the embedded server knows (XOAUTH2 / OAUTHBEARER): each with the account it was
+# issued for, its scope, and whether it has expired. The error challenges follow Google's documented shape
+# (base64 of {"status","schemes","scope"}); an unknown account gets Microsoft's bare 535 5.7.3.
+OAUTH2_SCOPE = "https://mail.google.com/"
+OAUTH2_VALID = "ya29.sdtest-valid-Jx81c"
+OAUTH2_EXPIRED = "ya29.sdtest-expired-Qm42d"
+OAUTH2_NO_SCOPE = "ya29.sdtest-readonly-Vt09e"
+OAUTH2_TOKENS = {
+    OAUTH2_VALID: (DEMO_USER, OAUTH2_SCOPE, False),
+    OAUTH2_EXPIRED: (DEMO_USER, OAUTH2_SCOPE, True),
+    OAUTH2_NO_SCOPE: (DEMO_USER, "https://www.googleapis.com/auth/gmail.readonly", False),
+}
+
+
+class OAuth2Handler(Handler):
+    """A Handler that also logs in with SASL XOAUTH2 and OAUTHBEARER (aiosmtpd finds `auth_*` on the handler)."""
+
+    async def _oauth2(self, server, args, mechanism: str) -> AuthResult:
+        import base64
+        import json
+
+        if len(args) > 1:
+            try:
+                raw = base64.b64decode(args[1], validate=True)
+            except ValueError:
+                return AuthResult(success=False, handled=False, message="501 5.5.2 Cannot decode base64")
+        else:
+            raw = await server.challenge_auth("")
+            if not isinstance(raw, bytes):
+                return AuthResult(success=False, handled=True)
+        fields = dict(part.split("=", 1) for part in raw.decode("utf-8", "replace").split("\x01") if "=" in part)
+        if mechanism == "XOAUTH2":
+            user = fields.get("user", "")
+        else:  # "n,a=user," gs2 header before the first %x01
+            header = raw.decode("utf-8", "replace").split("\x01", 1)[0]
+            user = next((p[2:] for p in header.split(",") if p.startswith("a=")), "")
+        token = fields.get("auth", "").removeprefix("Bearer ").strip()
+        known = OAUTH2_TOKENS.get(token)
+        if known is not None and known[0] == user and not known[2] and known[1] == OAUTH2_SCOPE:
+            return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
+        if known is not None and known[0] != user:
+            return AuthResult(success=False, handled=False, message="535 5.7.3 Authentication unsuccessful")
+        status = "400" if known is not None and not known[2] else "401"
+        challenge = json.dumps({"status": status, "schemes": "bearer", "scope": OAUTH2_SCOPE}, separators=(",", ":"))
+        await server.challenge_auth(challenge)  # the client answers with an empty line (XOAUTH2) or %x01
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted.")
+
+    async def auth_XOAUTH2(self, server, args):
+        return await self._oauth2(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server, args):
+        return await self._oauth2(server, args, "OAUTHBEARER")
+
+
 class SilentSMTP(SMTP):
     """Accepts the TCP connection and never says a word."""
 
@@ -182,6 +236,7 @@ class ServerSpec:
     mail_reply: str | None = None
     rcpt_reply: str | None = None
     extra: dict = field(default_factory=dict)
+    handler_class: type = None  # type: ignore[assignment]  # Handler unless given (OAuth2Handler for XOAUTH2)
 
 
 class SmtpServer:
@@ -192,7 +247,7 @@ class SmtpServer:
         self.spec = spec
         self.pki = pki
         self.host = host
-        self.handler = Handler(spec.mail_reply, spec.rcpt_reply)
+        self.handler = (spec.handler_class or Handler)(spec.mail_reply, spec.rcpt_reply)
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)

@@ -1,0 +1,259 @@
+"""One evidence engine for server replies (`check`, which knows the command) and log records (`explain`,
+which reads the command from the record): collect every piece of evidence, decide by strength.
+
+Strength, strongest first (each level is a kind of evidence; the first level with a reading decides):
+  1. provider_phrase   a provider's own wording (diagnoses.toml patterns with `provider`)
+  2. enhanced_code     an exact enhanced status code with a defined meaning, in its command's context
+                       (enhanced_codes.toml: RFC 3463, the IANA registry, provider-documented codes)
+  3. phrase            a generic phrase of the catalog, or a standard wording (vocabularies.toml:
+                       errno names and texts, timeouts, TLS library errors, client libraries' messages)
+  4. enhanced_class    the registry meaning of the code's subject (X.1.* addresses, X.7.* security...)
+  5. reply_code        the basic reply code after its command (reply_codes.toml: RFC 5321, 3207, 4954)
+  6. wrapper           a client's wrapper token that only says which layer failed (EAUTH, ETLS...)
+  7. generic           smtp.reply_error: an error reply with nothing more specific, quoting its meaning
+The runner-up (the strongest reading with another code) is kept, so a report can say what competed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from smtpdoctor.knowledge.catalog import Catalog
+from smtpdoctor.knowledge.matcher import Matcher, status_meaning
+from smtpdoctor.knowledge.status import StatusKnowledge
+from smtpdoctor.report import Param
+
+LEVELS = ("provider_phrase", "enhanced_code", "phrase", "enhanced_class", "reply_code", "wrapper", "generic")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A status found in a record: the basic code and/or the enhanced code, as written."""
+
+    basic: int | None
+    enhanced: str | None  # "5.7.8"
+
+    @property
+    def klass(self) -> str:
+        return self.enhanced[0] if self.enhanced else str(self.basic)[0]
+
+    @property
+    def failed(self) -> bool:
+        return self.klass in "45"
+
+    def shown(self) -> str:
+        return " ".join(str(p) for p in (self.basic, self.enhanced) if p)
+
+
+@dataclass(frozen=True)
+class Reading:
+    code: str
+    kind: str  # one of LEVELS
+    value: str  # what decided: the code, the phrase's id, the term
+    command: str | None = None
+    provider: str | None = None
+    certain: bool = True
+    params: dict[str, Param] = field(default_factory=dict)
+    runner_up: Reading | None = None
+    variant: str | None = None  # the catalog variant that explains this reading
+
+    @property
+    def level(self) -> int:
+        return LEVELS.index(self.kind)
+
+
+# -- extraction ------------------------------------------------------------------------------------
+
+# A reply as servers write it: "535 5.7.8 text", "535-5.7.8 text", "550 text". Not inside a word, a
+# version ("nodemailer@4.7.0"), a path or an address; a unit after the number ("421 ms") disqualifies.
+_REPLY = re.compile(r"(?<![\w.@/:=#+-])([2-5]\d\d)([ -]|$)(?:([245]\.\d{1,3}\.\d{1,3})(?![\w.]))?"
+                    r"(?!\s*(?:ms|msec|s|sec|seconds?|bytes?|[kmg]b|%|px)\b)")
+# Other ways logs carry the code: smtplib's tuple "(535, b'5.7.8 ...')", "code: 550", "responseCode: 535",
+# Symfony's 'got code "530"', a bare "(535)", JavaMail's "nested exception ... 535".
+_CODE_FORMS = re.compile(
+    r"\((\d{3}),\s*b?['\"](?:([245]\.\d{1,3}\.\d{1,3})\b)?"
+    r"|(?:responseCode|smtpCode|reply_?code|\bcode)\W{0,3}[:=]\s*['\"]?([2-5]\d\d)\b"
+    r"|(?:got code \"?|smtp-server response: |failed: |code )([2-5]\d\d)\b"
+    r"|(?:^|[\s(\[])\(([45]\d\d)\)",
+    re.I)
+_ENHANCED = re.compile(r"(?<![\w.@/:=#+-])([245])\.(\d{1,3})\.(\d{1,3})(?![\w.%-])")
+_SMTP_CONTEXT = re.compile(r"smtp|e?smtp|mail|auth|rcpt|starttls|ehlo|helo|postfix|exim|gsmtp|relay|mailbox|sender|"
+                           r"recipient|response|reply|server", re.I)
+_CONTINUED = re.compile(r"(?m)^(\W{0,4})(\d{3})-(?=\S)")  # "535-5.7.8 ..." lines of a multi-line reply
+_WORDS = {"MAIL FROM": "MAIL", "RCPT TO": "RCPT", "END OF DATA": "DATA_END", "DATA END": "DATA_END", "CONN": "GREETING"}
+
+
+def unwrap(text: str) -> str:
+    """One line of text: multi-line replies ("535-..." + "535 ...") and soft wraps joined with spaces."""
+    lines = [line.strip() for line in text.replace("\r", "").split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if not line:
+            continue
+        m = re.match(r"^(\d{3})[ -](?:([245]\.\d{1,3}\.\d{1,3})\s*)?", line)
+        if out and m and re.search(rf"(?<!\d){m.group(1)}-", out[-1]):
+            out[-1] += " " + line[m.end():]  # the same reply continues: drop the repeated code
+        else:
+            out.append(line)
+    return " ".join(out)
+
+
+def replies_in(text: str) -> list[Reply]:
+    """Every status in the record, in order of appearance; an enhanced code alone counts only in an SMTP context."""
+    found: list[tuple[int, Reply]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _REPLY.finditer(text):
+        basic = int(m.group(1))
+        if m.group(3) is None and not (basic >= 400 or basic in (220, 221, 235, 250, 251, 334, 354)):
+            continue
+        found.append((m.start(), Reply(basic, m.group(3))))
+        taken.append(m.span())
+    for m in _CODE_FORMS.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        basic = next(int(g) for g in (m.group(1), m.group(3), m.group(4), m.group(5)) if g)
+        found.append((m.start(), Reply(basic, m.group(2))))
+        taken.append(m.span())
+    context = None
+    for m in _ENHANCED.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        if context is None:
+            context = bool(found) or bool(_SMTP_CONTEXT.search(text))
+        if context:
+            found.append((m.start(), Reply(None, m.group(0))))
+    found.sort(key=lambda item: item[0])
+    # A basic code and an enhanced code written apart ("(535, b'5.7.8") are already paired above.
+    return [reply for _, reply in found]
+
+
+def command_in(text: str, knowledge: StatusKnowledge) -> str | None:
+    """The command a record's reply answered, from the last cue found in it."""
+    best: tuple[int, str] | None = None
+    for cue in knowledge.commands:
+        for m in cue.regex.finditer(text):
+            word = cue.command or _command_word(m.group(cue.group))
+            if word and (best is None or m.end() >= best[0]):
+                best = (m.end(), word)
+    return best[1] if best else None
+
+
+def _command_word(raw: str) -> str | None:
+    word = " ".join(raw.upper().split())
+    if word in _WORDS:
+        return _WORDS[word]
+    if word.startswith("AUTH"):
+        return "AUTH"
+    return word if word in ("GREETING", "EHLO", "HELO", "STARTTLS", "MAIL", "RCPT", "DATA", "QUIT") else None
+
+
+# -- the engine ------------------------------------------------------------------------------------
+
+
+class EvidenceEngine:
+    def __init__(self, catalog: Catalog, knowledge: StatusKnowledge) -> None:
+        self.catalog = catalog
+        self.knowledge = knowledge
+        self.matcher = Matcher(catalog)
+
+    def needles(self) -> set[str]:
+        return self.matcher.all_needles() | self.knowledge.needles()
+
+    def read(self, text: str, command: str | None = None, areas: tuple[str, ...] | None = None) -> Reading | None:
+        """The decisive reading of one record or reply; `command` when the caller knows it (the probe).
+
+        `areas` (probe only) prefers codes of those areas among readings of the SAME strength: a reply
+        to AUTH is read as an auth problem when the evidence is equally strong either way."""
+        flat = unwrap(text)
+        replies = replies_in(flat)
+        if command is None:
+            command = command_in(text, self.knowledge)
+        readings: list[Reading] = []
+        self._phrases(flat, command, readings)
+        self._statuses(flat, replies, command, readings)
+        self._terms(flat, command, readings)
+        if not readings:
+            return None
+        readings.sort(key=lambda r: (r.level, 0 if areas is None or r.code.split(".")[0] in areas else 1))
+        best = readings[0]
+        if best.kind == "enhanced_code":
+            # The code fixes the area ("5.7.8: credentials invalid"); a phrase of the same area may name the
+            # cause more precisely ("... account is disabled"): the phrase refines, it does not contradict.
+            area = best.code.split(".")[0]
+            refinement = next((r for r in readings if r.kind == "phrase" and r.code != best.code
+                               and r.code.split(".")[0] == area), None)
+            if refinement is not None:
+                best = replace(refinement, params={**best.params, **refinement.params})
+        runner_up = next((r for r in readings[1:] if r.code != best.code), None)
+        if runner_up is not None:
+            best = replace(best, runner_up=runner_up)
+        return best
+
+    def _phrases(self, text: str, command: str | None, out: list[Reading]) -> None:
+        for hit in self.matcher.all_matches(text):
+            if hit.provider:
+                kind = "provider_phrase"
+            elif hit.priority < 0:
+                kind = "wrapper"  # a broad catalog fallback: the layer, not the cause
+            else:
+                kind = "phrase"
+            out.append(Reading(hit.code, kind, hit.pattern, command, hit.provider, hit.certain and kind != "wrapper"))
+
+    def _statuses(self, text: str, replies: list[Reply], command: str | None, out: list[Reading]) -> None:
+        failures = [r for r in replies if r.failed] or replies
+        for reply in failures:
+            if reply.enhanced:
+                for entry in self.knowledge.enhanced_entries(reply.enhanced):
+                    if entry.regex is not None and not entry.regex.search(text):
+                        continue
+                    if entry.registered is False and entry.regex is None and entry.code != reply.enhanced:
+                        continue
+                    finding = entry.finding_for(command)
+                    if finding:
+                        # A code whose meaning comes only from the command it answered (X.7.1 "not authorized":
+                        # a sender at MAIL, a message at DATA_END) is weaker than a phrase naming the cause.
+                        kind = "enhanced_code" if entry.finding else "enhanced_class"
+                        out.append(Reading(finding, kind, reply.enhanced, command, entry.provider,
+                                           certain=kind == "enhanced_code", params=self._params(reply)))
+                        break
+                klass, subject, _ = reply.enhanced.split(".")
+                rule = self.knowledge.subjects.get(subject)
+                finding = (rule.by_command.get(command or "") or rule.finding) if rule else None
+                if finding:
+                    out.append(Reading(finding, "enhanced_class", reply.enhanced, command, certain=False,
+                                       params=self._params(reply)))
+            if reply.basic is not None:
+                rule = self.knowledge.reply_rule(reply.basic, command)
+                if rule is not None and rule.finding and rule.finding != "smtp.reply_error":
+                    exact = rule.code == str(reply.basic)
+                    out.append(Reading(rule.finding, "reply_code", str(reply.basic), command,
+                                       certain=exact and rule.command != "*", params=self._params(reply),
+                                       variant=rule.variant))
+            if reply.failed:
+                out.append(Reading("smtp.reply_error", "generic", reply.shown(), command, certain=False,
+                                   params=self._params(reply)))
+
+    def _terms(self, text: str, command: str | None, out: list[Reading]) -> None:
+        lowered = text.lower()
+        for term in self.knowledge.terms:
+            if term.found_in(text, lowered):
+                out.append(Reading(term.finding, "wrapper" if term.weak else "phrase",
+                                   term.literal or term.regex.pattern, command, certain=not term.weak))
+
+    @staticmethod
+    def _params(reply: Reply) -> dict[str, Param]:
+        subject = reply.enhanced.split(".")[1] if reply.enhanced else ""
+        return {"reply": reply.shown(), "meaning": status_meaning(reply.klass, subject)}
+
+
+_ENGINE: EvidenceEngine | None = None
+
+
+def engine_for(catalog: Catalog) -> EvidenceEngine:
+    global _ENGINE
+    if _ENGINE is None or _ENGINE.catalog is not catalog:
+        from smtpdoctor.knowledge.status import load_status_knowledge
+
+        _ENGINE = EvidenceEngine(catalog, load_status_knowledge())
+    return _ENGINE

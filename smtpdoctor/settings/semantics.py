@@ -1,0 +1,215 @@
+"""What a framework really does with its TLS settings, by version: the rules of knowledge/frameworks.toml.
+
+A reader gives the framework's own settings (`MAIL_ENCRYPTION`, `MAILER_DSN.port`...) and the
+framework's version when a lock file says it; the first rule whose `versions` and `when` match decides
+the TLS mode. Without a version we assume the framework's current release and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from smtpdoctor.settings.model import FALSE_WORDS, TRUE_WORDS
+
+IMPLICIT, STARTTLS, OPPORTUNISTIC, PLAIN, INVALID, NONE = (
+    "implicit", "starttls", "starttls-opportunistic", "plain", "invalid", "none")
+ABSENT = "<absent>"
+
+
+@dataclass(frozen=True)
+class Rule:
+    versions: str
+    when: Mapping[str, str]
+    mode: str
+    note_en: str
+    note_ru: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Framework:
+    id: str
+    name: str
+    rules: tuple[Rule, ...]
+    assumed_version: str | None = None
+    recommendation_en: str = ""
+    recommendation_ru: str = ""
+
+
+@dataclass(frozen=True)
+class Version:
+    """The framework version a verdict rests on: read from a lock file, or assumed."""
+
+    text: str | None
+    file: str | None = None  # where it was read; None = assumed
+
+    @property
+    def assumed(self) -> bool:
+        return self.file is None
+
+
+@dataclass(frozen=True)
+class Decision:
+    mode: str
+    rule: Rule
+    matched: tuple[str, ...] = field(default=())  # "MAIL_PORT=465": the settings that decided, as written
+
+
+@cache
+def load_frameworks() -> dict[str, Framework]:
+    from smtpdoctor.knowledge.tomlcache import loads_cached
+
+    text = (files("smtpdoctor.knowledge") / "frameworks.toml").read_text(encoding="utf-8")
+    data = loads_cached(text, "frameworks")
+    out: dict[str, Framework] = {}
+    for fw in data.get("framework", []):
+        rules = tuple(Rule(str(r.get("versions", "*")), {str(k): str(v) for k, v in r.get("when", {}).items()},
+                           r["mode"], r["note"]["en"], r["note"]["ru"], r.get("source", ""))
+                      for r in fw.get("rule", []))
+        rec = fw.get("recommendation", {})
+        out[fw["id"]] = Framework(fw["id"], fw["name"], rules, fw.get("assumed_version"),
+                                  rec.get("en", ""), rec.get("ru", ""))
+    return out
+
+
+# -- versions ---------------------------------------------------------------------------------------
+
+def parse_version(text: str) -> tuple[int, ...] | None:
+    m = re.match(r"\s*[vV]?(\d+(?:\.\d+)*)", text or "")
+    return tuple(int(p) for p in m.group(1).split(".")) if m else None
+
+
+def _cmp(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    width = max(len(a), len(b))
+    a, b = a + (0,) * (width - len(a)), b + (0,) * (width - len(b))
+    return (a > b) - (a < b)
+
+
+def version_matches(spec: str, version: str | None) -> bool:
+    """PEP 440-style specifier ("<9", ">=9.1,<11.35", "==11.35.0", "*"); no version matches only "*"."""
+    spec = spec.strip()
+    if spec in ("", "*"):
+        return True
+    parsed = parse_version(version or "")
+    if parsed is None:
+        return False
+    for clause in spec.split(","):
+        m = re.match(r"\s*(<=|>=|==|!=|<|>)\s*([\d.]+)\s*$", clause)
+        if not m:
+            return False
+        c = _cmp(parsed, parse_version(m.group(2)) or (0,))
+        ok = {"<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0, "==": c == 0, "!=": c != 0}[m.group(1)]
+        if not ok:
+            return False
+    return True
+
+
+# Where each framework's version is written down, and how to read it.
+_COMPOSER = {"laravel": "laravel/framework", "symfony": "symfony/mailer"}
+_PYPI = {"django": "django"}
+
+
+def find_version(framework_id: str, near: Path | None) -> Version:
+    """The framework's version from the project's lock files next to (or above) the settings file."""
+    fw = load_frameworks().get(framework_id)
+    assumed = Version(fw.assumed_version if fw else None)
+    start = near.parent if near is not None else Path.cwd()
+    try:
+        directories = [start.resolve(), *list(start.resolve().parents)[:3]]
+    except OSError:
+        return assumed
+    for directory in directories:
+        found = _version_in(framework_id, directory)
+        if found is not None:
+            return found
+    return assumed
+
+
+def _read(path: Path) -> str | None:
+    try:
+        if path.is_file() and path.stat().st_size < 8_000_000:
+            return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    return None
+
+
+def _version_in(framework_id: str, directory: Path) -> Version | None:
+    if framework_id in _COMPOSER:
+        package = _COMPOSER[framework_id]
+        lock = _read(directory / "composer.lock")
+        if lock:
+            try:
+                data = json.loads(lock)
+                for entry in data.get("packages", []) + data.get("packages-dev", []):
+                    if entry.get("name") == package and parse_version(str(entry.get("version", ""))):
+                        return Version(str(entry["version"]).lstrip("vV"), str(directory / "composer.lock"))
+            except (ValueError, AttributeError):
+                pass
+        manifest = _read(directory / "composer.json")
+        if manifest:
+            m = re.search(rf'"{re.escape(package)}"\s*:\s*"[\^~>=v ]*(\d+(?:\.\d+)*)', manifest)
+            if m:
+                return Version(m.group(1), str(directory / "composer.json"))
+    if framework_id in _PYPI:
+        for path in sorted(directory.glob("requirements*.txt")) + [directory / "pyproject.toml"]:
+            text = _read(path)
+            m = re.search(r"(?im)^\s*[\"']?django\s*(?:\[[^\]]*\])?\s*(?:==|~=|>=)\s*(\d+(?:\.\d+)*)", text or "")
+            if m:
+                return Version(m.group(1), str(path))
+    if framework_id == "spring":
+        text = _read(directory / "pom.xml")
+        m = re.search(r"spring-boot-starter-parent</artifactId>\s*<version>([\d.]+)", text or "")
+        if m:
+            return Version(m.group(1), str(directory / "pom.xml"))
+        for name in ("build.gradle", "build.gradle.kts"):
+            m = re.search(r"org\.springframework\.boot['\"]?\)?\s*version\s*['\"]([\d.]+)", _read(directory / name) or "")
+            if m:
+                return Version(m.group(1), str(directory / name))
+    return None
+
+
+# -- rules ------------------------------------------------------------------------------------------
+
+def _normal(value: str | None) -> str | None:
+    """None for unset, empty or the literal null; booleans normalised; otherwise the lower-cased word."""
+    if value is None:
+        return None
+    word = value.strip().strip("\"'").strip().lower()
+    if word in ("", "null", "none", "~"):
+        return None
+    if word in TRUE_WORDS:
+        return "true"
+    if word in FALSE_WORDS:
+        return "false"
+    return word
+
+
+def _condition_holds(expected: str, present: bool, value: str | None) -> bool:
+    if expected == "*":
+        return True
+    if expected == ABSENT:
+        return not present
+    wanted = _normal(expected)
+    return _normal(value) == wanted
+
+
+def decide(framework_id: str, values: Mapping[str, str | None], version: Version) -> Decision | None:
+    """The first rule that applies. `values` holds every setting the file names (None = named, no value)."""
+    fw = load_frameworks().get(framework_id)
+    if fw is None:
+        return None
+    for rule in fw.rules:
+        if not version_matches(rule.versions, version.text):
+            continue
+        if all(_condition_holds(exp, key in values, values.get(key)) for key, exp in rule.when.items()):
+            matched = tuple(f"{key}={values[key]}" for key, exp in rule.when.items()
+                            if exp != "*" and key in values and values[key] is not None)
+            return Decision(rule.mode, rule, matched)
+    return None
