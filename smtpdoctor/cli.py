@@ -583,7 +583,13 @@ def explain(
 
         print(tr("newuser.explain.waiting", chosen_lang), file=sys.stderr)
     stdin = None
-    if "-" in paths:
+    if "-" in paths and sys.stdin.isatty() and hasattr(sys.stdin, "buffer"):
+        import io
+
+        # Typed or pasted text is small: read it up to the first Ctrl-D. A terminal reports end of input once,
+        # so a reader that peeks first and reads again would wait for a second Ctrl-D.
+        stdin = io.BytesIO(sys.stdin.buffer.read())
+    if "-" in paths and stdin is None:
         import io
 
         stdin = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
@@ -673,7 +679,11 @@ def _command(args: list[str]):
             command.help = tr(f"newuser.help.{name}", lang)
             command.short_help = None
         for param in command.params:
-            if param.name in _METAVARS and not getattr(param, "is_flag", False):
+            if getattr(param, "is_flag", False) or param.name is None:
+                pass
+            elif param.name not in _METAVARS and param.metavar is None:
+                param.metavar = param.name.upper()  # an option added later still shows what to type, not <str>
+            elif param.name in _METAVARS:
                 param.metavar = _METAVARS[param.name]
                 if getattr(param, "param_type_name", "") == "argument":  # Typer would print {FILE} in usage
                     param.make_metavar = lambda ctx=None, usage=False, _m=_METAVARS[param.name]: _m

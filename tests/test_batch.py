@@ -86,3 +86,65 @@ def test_ctrl_c_keeps_results_so_far(smtp_server, ca_file, tmp_path):
     assert {r["id"] for r in lines} >= {"h0", "h1", "h2"}
     assert len(lines) < len(rows)
     assert "Traceback" not in err and "Interrupted" in err
+
+
+def test_one_bad_row_is_a_row_error_and_the_batch_goes_on(run_cli, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_bytes(b"id,host,port\n"
+                     b"a,h.example,587\n"
+                     b'big,"' + b"x" * (300 * 1024) + b'",587\n'
+                     b"nul,h.example\x00,587\n"
+                     b"b,h.example,587\n")
+    result = run_cli(["batch", "--offline", "--format", "json", str(rows)])
+    lines = [json.loads(line) for line in result.out.splitlines()]
+    by_row = {line["row"]: line for line in lines}
+    assert by_row[1]["id"] == "a" and "error" not in by_row[1]
+    assert "error" in by_row[2] and "error" in by_row[3]
+    assert by_row[4]["id"] == "b" and "error" not in by_row[4]
+    summary = json.loads(result.err)
+    assert summary["total"] == 4 and summary["unreadable"] == 2
+    deep = tmp_path / "rows.jsonl"
+    deep.write_text(json.dumps({"id": "a", "host": "h.example"}) + "\n" + '{"id": ' + "[" * 100_000 + "]" * 100_000
+                    + "}\n" + json.dumps({"id": "b", "host": "h.example"}) + "\n")
+    result = run_cli(["batch", "--offline", str(deep)])
+    ids = [json.loads(line).get("id") for line in result.out.splitlines()]
+    assert ids == ["a", "row-2", "b"] and "Traceback" not in result.err
+
+
+def test_batch_stdin_results_appear_as_rows_arrive(tmp_path):
+    """`batch -` on a stdin that stays open: the first result is written before any EOF."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
+    proc = subprocess.Popen([sys.executable, "-m", "smtpdoctor", "batch", "--offline", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        proc.stdin.write(b'{"id": "first", "host": "h.example"}\n')
+        proc.stdin.flush()
+        line = proc.stdout.readline()  # blocks until the row's result is written; stdin is still open
+        assert json.loads(line)["id"] == "first"
+        proc.stdin.write(b'{"id": "second", "host": "h.example"}\n')
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["id"] == "second"
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    assert proc.returncode == 1
+
+
+def test_batch_into_a_closed_pipe_stops_probing(tmp_path):
+    from smtpdoctor.testing.hostile import Counting, HostileServer, recording
+
+    server_behaviour = Counting(recording([], ehlo_delay=0.2))
+    with HostileServer(server_behaviour) as server:
+        rows = tmp_path / "rows.jsonl"
+        rows.write_text("".join(json.dumps({"id": f"r{i}", "host": "127.0.0.1", "port": server.port}) + "\n"
+                                for i in range(300)))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
+        proc = subprocess.Popen([sys.executable, "-m", "smtpdoctor", "batch", "--no-dns", "--concurrency", "2",
+                                 "--timeout", "2", str(rows)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        proc.stdout.readline()
+        proc.stdout.close()  # `| head -1`
+        err = proc.stderr.read()
+        proc.wait(timeout=60)
+        served = server_behaviour.connections
+    assert proc.returncode == 141 and err == b"", err
+    assert served < 30, served  # stopped at the next result, not after all 300 rows

@@ -53,7 +53,9 @@ def test_hostile_server(behaviour, settings, options, expected):
     codes = [f.code for f in result.findings]
     assert expected in codes, (codes, result.steps)
     # How long it took is bounded in bench/hostile.py, not here: a busy machine must not fail a behaviour test.
-    assert sum(1 for s in result.steps if s.status is StepStatus.FAIL) <= 1, result.steps  # one failure ends it
+    # one blocking failure ends it (a missing STARTTLS is not blocking with allow_plaintext_auth)
+    assert sum(1 for s in result.steps if s.status is StepStatus.FAIL and s.code != "tls.starttls_unsupported") <= 1, \
+        result.steps
     assert peak < 16 * 1024 * 1024, peak  # reads are capped: a megabyte line is never buffered whole
     failed = [s for s in result.steps if s.status is StepStatus.FAIL]
     if failed:  # our words for what went wrong; whatever the server sent stays its own, verbatim
@@ -111,6 +113,7 @@ def test_injection_is_refused_before_any_byte(run_cli, field, value):
 
 @pytest.mark.parametrize("option", [["--ehlo-name", "me\r\nMAIL FROM:<x@y>"], ["--send-to", "a@b.c\r\nDATA"]])
 def test_injection_through_options_is_refused(run_cli, option):
+    """Refused as a usage error before anything runs (issue 14: --ehlo-name and --send-to are validated)."""
     env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9", "SMTP_USER": "a@b.c", "SMTP_PASS": "p"}
-    doc = json.loads(run_cli(["check", "--format", "json", "--no-dns", *option], env=env).out)
-    assert "config.header_injection" in {f["code"] for f in doc["findings"]} and doc["steps"] == []
+    result = run_cli(["check", "--format", "json", "--no-dns", *option], env=env)
+    assert result.code == 2 and option[0] in result.err and result.out == ""

@@ -50,6 +50,8 @@ class Pattern:
     provider: str | None = None
     certain: bool = True
     priority: int = 0  # higher wins when several patterns match one line; broad fallbacks use -1
+    weak: bool = False  # a wrapper: says which layer failed, not why (evidence level "wrapper")
+    variant: str | None = None  # the entry's variant that explains this wording
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ def _diagnosis(d: dict) -> Diagnosis:
         providers={k: ProviderAdvice(_text(v.get("explanation")), _steps(v.get("fix")))
                    for k, v in d.get("providers", {}).items()},
         patterns=tuple(Pattern(p["regex"], p["example"], tuple(p.get("needles", ())), p.get("provider"),
-                               p.get("certain", True), p.get("priority", 0)) for p in d.get("patterns", ())),
+                               p.get("certain", True), p.get("priority", 0), p.get("strength") == "weak",
+                               p.get("variant")) for p in d.get("patterns", ())),
     )
 
 

@@ -3,6 +3,8 @@ and by the tests, never on the hot path of a check, which reads the validated da
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from smtpdoctor.report import Severity
@@ -48,6 +50,8 @@ class Pattern(BaseModel):
     provider: str | None = None
     certain: bool = True
     priority: int = 0  # higher wins when several patterns match one line; broad fallbacks use -1
+    strength: Literal["weak"] | None = None  # a wrapper token: which layer failed, not why
+    variant: str | None = None
 
 
 class Diagnosis(BaseModel):

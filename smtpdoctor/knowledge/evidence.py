@@ -67,8 +67,13 @@ class Reading:
 
 # A reply as servers write it: "535 5.7.8 text", "535-5.7.8 text", "550 text". Not inside a word, a
 # version ("nodemailer@4.7.0"), a path or an address; a unit after the number ("421 ms") disqualifies.
-_REPLY = re.compile(r"(?<![\w.@/:=#+-])([2-5]\d\d)([ -]|$)(?:([245]\.\d{1,3}\.\d{1,3})(?![\w.]))?"
+_REPLY = re.compile(r"(?<![\w.@/:=#+-])([245][0-5]\d)([ -]|$)(?:([245]\.\d{1,3}\.\d{1,3})(?![\w.]))?"
                     r"(?!\s*(?:ms|msec|s|sec|seconds?|bytes?|[kmg]b|%|px)\b)")
+# Where a reply code without an enhanced code may stand: at the start of the text or a line, after
+# punctuation that introduces a quote or a value (": 550", "'550", "(550", "<- 550", "| 550"), or after
+# a word that announces it ("said 550", "reply 550", "response 550", "code 550", "failed 550").
+_REPLY_LEAD = re.compile(r"(?:^|[:'\"(\[<>|*=]|\b(?:said|reply|response|responded|answered|code|failed|error|rejected|"
+                         r"got|returned|S|smtp|SMTP))\W{0,3}$")
 # Other ways logs carry the code: smtplib's tuple "(535, b'5.7.8 ...')", "code: 550", "responseCode: 535",
 # Symfony's 'got code "530"', a bare "(535)", JavaMail's "nested exception ... 535".
 _CODE_FORMS = re.compile(
@@ -77,10 +82,12 @@ _CODE_FORMS = re.compile(
     r"|(?:got code \"?|smtp-server response: |failed: |code )([2-5]\d\d)\b"
     r"|(?:^|[\s(\[])\(([45]\d\d)\)",
     re.I)
-_ENHANCED = re.compile(r"(?<![\w.@/:=#+-])([245])\.(\d{1,3})\.(\d{1,3})(?![\w.%-])")
+_ENHANCED = re.compile(r"(?<![\w.@/:=#+-])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.%-])")  # "5.4.5SMTP": PHPMailer glues
 _SMTP_CONTEXT = re.compile(r"smtp|e?smtp|mail|auth|rcpt|starttls|ehlo|helo|postfix|exim|gsmtp|relay|mailbox|sender|"
                            r"recipient|response|reply|server", re.I)
 _CONTINUED = re.compile(r"(?m)^(\W{0,4})(\d{3})-(?=\S)")  # "535-5.7.8 ..." lines of a multi-line reply
+_SILENT_FAILURES = {"net.greeting_timeout", "net.reset"}
+_IMPLICIT_TLS_PORT = re.compile(r"(?:port\W{0,3}|:)465\b(?![.\d])", re.I)
 _WORDS = {"MAIL FROM": "MAIL", "RCPT TO": "RCPT", "END OF DATA": "DATA_END", "DATA END": "DATA_END", "CONN": "GREETING"}
 
 
@@ -105,8 +112,11 @@ def replies_in(text: str) -> list[Reply]:
     taken: list[tuple[int, int]] = []
     for m in _REPLY.finditer(text):
         basic = int(m.group(1))
-        if m.group(3) is None and not (basic >= 400 or basic in (220, 221, 235, 250, 251, 334, 354)):
-            continue
+        if m.group(3) is None:
+            if not (basic >= 400 or basic in (220, 221, 235, 250, 251, 334, 354)):
+                continue
+            if not _REPLY_LEAD.search(text[max(0, m.start() - 12):m.start()]):
+                continue  # "the list has 530 entries": a number in a sentence, not a reply
         found.append((m.start(), Reply(basic, m.group(3))))
         taken.append(m.span())
     for m in _CODE_FORMS.finditer(text):
@@ -185,7 +195,12 @@ class EvidenceEngine:
                                and r.code.split(".")[0] == area), None)
             if refinement is not None:
                 best = replace(refinement, params={**best.params, **refinement.params})
-        runner_up = next((r for r in readings[1:] if r.code != best.code), None)
+        if best.code in _SILENT_FAILURES and _IMPLICIT_TLS_PORT.search(text):
+            # RFC 8314: port 465 speaks TLS from the first byte. A client that waits there for a plain
+            # greeting (or is dropped) is in the wrong TLS mode; the record names the port, so it decides.
+            best = Reading("tls.wrong_mode", best.kind, best.value, best.command, best.provider, best.certain,
+                           best.params)
+        runner_up = next((r for r in readings if r.code != best.code), None)
         if runner_up is not None:
             best = replace(best, runner_up=runner_up)
         return best
@@ -194,11 +209,12 @@ class EvidenceEngine:
         for hit in self.matcher.all_matches(text):
             if hit.provider:
                 kind = "provider_phrase"
-            elif hit.priority < 0:
-                kind = "wrapper"  # a broad catalog fallback: the layer, not the cause
+            elif hit.weak:
+                kind = "wrapper"  # a client's wrapper wording: the layer, not the cause
             else:
                 kind = "phrase"
-            out.append(Reading(hit.code, kind, hit.pattern, command, hit.provider, hit.certain and kind != "wrapper"))
+            out.append(Reading(hit.code, kind, hit.pattern, command, hit.provider, hit.certain and kind != "wrapper",
+                               variant=hit.variant))
 
     def _statuses(self, text: str, replies: list[Reply], command: str | None, out: list[Reading]) -> None:
         failures = [r for r in replies if r.failed] or replies

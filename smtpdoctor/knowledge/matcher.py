@@ -58,6 +58,8 @@ class _Compiled:
     provider: str | None
     certain: bool
     priority: int
+    weak: bool = False
+    variant: str | None = None
 
     @property
     def pattern(self) -> str:
@@ -76,7 +78,7 @@ class Matcher:
                 rank = pattern.priority + (1 if pattern.provider else 0)
                 needles = tuple(n.lower() for n in pattern.needles) or tuple(needles_for(pattern.regex))
                 compiled.append(_Compiled(re.compile(pattern.regex, re.I), needles, entry.code,
-                                          pattern.provider, pattern.certain, rank))
+                                          pattern.provider, pattern.certain, rank, pattern.weak, pattern.variant))
         compiled.sort(key=lambda c: -c.priority)
         self.patterns = compiled
         self._present = _needle_finder(sorted({n for c in compiled for n in c.needles}))

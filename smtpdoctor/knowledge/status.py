@@ -97,7 +97,8 @@ class StatusKnowledge:
 
     def needles(self) -> set[str]:
         """Literals for the log prefilter: every vocabulary literal and the literals of its regexes.
-        (A command cue alone is no diagnosis, so cues add no needles.)"""
+        A command cue ("MAIL failed: 550", "RCPT TO command failed") makes a record worth reading when it
+        carries a reply code, so its literals are needles too (cues without a literal add none)."""
         from smtpdoctor.logs.needles import needles_for
 
         out = set()
@@ -106,6 +107,11 @@ class StatusKnowledge:
                 out.add(term.literal)
             else:
                 out.update(needles_for(term.regex.pattern))
+        for cue in self.commands:
+            try:
+                out.update(needles_for(cue.regex.pattern))
+            except ValueError:
+                continue  # a transcript cue (" ~> .") has no literal worth a needle
         return out
 
 

@@ -16,6 +16,7 @@ from smtpdoctor.report import Finding
 
 _LEFTOVER = re.compile(r"\{[a-z_][a-z0-9_]*(?:\|[a-z_]+)?\}")
 _OPTIONAL = re.compile(r"\s*\(\{[a-z_][a-z0-9_]*\}\)")
+_UNFILLED_COMMAND = re.compile(r"`[^`]*\{[a-z_][a-z0-9_]*\}[^`]*`")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,10 @@ def finding_text(finding: Finding, catalog: Catalog, lang: Lang, naming: Mapping
     explanation = _tidy(fill(explanation_t.get(lang.value), shown, lang))
     fix = []
     for step in fix_t.get(lang.value):
-        text = _tidy(fill(step, bare, lang))  # a step that was only an optional parameter, not given, is empty
+        filled = fill(step, bare, lang)
+        if _UNFILLED_COMMAND.search(filled):
+            continue  # a command with a hole cannot be pasted: better no step than a broken one
+        text = _tidy(filled)  # a step that was only an optional parameter, not given, is empty
         if text:
             fix.append(text)
     if naming:
