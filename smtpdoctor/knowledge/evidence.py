@@ -120,8 +120,8 @@ def replies_in(text: str) -> list[Reply]:
         found.append((m.start(), Reply(basic, m.group(3))))
         taken.append(m.span())
     for m in _CODE_FORMS.finditer(text):
-        if any(a <= m.start() < b for a, b in taken):
-            continue
+        if any(a < m.end() and m.start() < b for a, b in taken):
+            continue  # the same code, already read in its plain form
         basic = next(int(g) for g in (m.group(1), m.group(3), m.group(4), m.group(5)) if g)
         found.append((m.start(), Reply(basic, m.group(2))))
         taken.append(m.span())
@@ -134,8 +134,8 @@ def replies_in(text: str) -> list[Reply]:
         if context:
             found.append((m.start(), Reply(None, m.group(0))))
     found.sort(key=lambda item: item[0])
-    # A basic code and an enhanced code written apart ("(535, b'5.7.8") are already paired above.
-    return [reply for _, reply in found]
+    # The same reply quoted twice in one record (message and responseCode) is one piece of evidence.
+    return list(dict.fromkeys(reply for _, reply in found))
 
 
 def command_in(text: str, knowledge: StatusKnowledge) -> str | None:
