@@ -15,8 +15,8 @@ from pathlib import Path
 from common import smtpdoctor_cmd
 
 from smtpdoctor.knowledge.catalog import load_catalog
+from smtpdoctor.knowledge.evidence import engine_for
 from smtpdoctor.logs.scan import FALLBACK_NEEDLES
-from smtpdoctor.knowledge.matcher import Matcher
 
 
 def ere_escape(literal: str) -> str:
@@ -44,7 +44,7 @@ if __name__ == "__main__":
         subprocess.run([sys.executable, str(Path(__file__).parent / "make_log.py"), str(log), "--mb", str(args.mb)], check=True)
         size_mib = log.stat().st_size / 1048576
         keywords = Path(tmp) / "keywords.txt"
-        needles = sorted({*Matcher(load_catalog()).all_needles(), *FALLBACK_NEEDLES})
+        needles = sorted({*engine_for(load_catalog()).needles(), *FALLBACK_NEEDLES})
         keywords.write_text("\n".join(ere_escape(n) for n in needles))
         check = subprocess.run(["grep", "-c", "-i", "-E", "-f", str(keywords), str(log)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr  # a broken keyword file would make grep look very fast
@@ -56,3 +56,4 @@ if __name__ == "__main__":
         print(f"smtpdoctor explain --format json   {ours:6.2f} s  {size_mib / ours:7.1f} MiB/s")
         print(f"grep -c -i -E -f keywords          {grep:6.2f} s  {size_mib / grep:7.1f} MiB/s   ratio {grep / ours:.2f}")
         print(f"grep -c -E -f keywords             {grep_cs:6.2f} s  {size_mib / grep_cs:7.1f} MiB/s   ratio {grep_cs / ours:.2f}")
+        print(f"explain takes {ours / grep:.2f}x the time of grep -i, {ours / grep_cs:.2f}x of grep (target: at most 3x)")

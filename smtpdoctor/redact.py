@@ -27,7 +27,7 @@ from urllib.parse import quote, quote_plus
 from smtpdoctor.secret import Secret
 
 MASK = "********"
-MIN_SECRET = 3  # a one- or two-character "secret" would mask half of every line; it is no secret anyway
+MIN_SECRET = 6  # shorter texts occur in ordinary words and JSON literals ("false"): masking them would corrupt output
 MIN_CORE = 8  # a base64 fragment shorter than this matches ordinary words too often
 
 T = TypeVar("T")

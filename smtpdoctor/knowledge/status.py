@@ -109,9 +109,11 @@ class StatusKnowledge:
                 out.update(needles_for(term.regex.pattern))
         for cue in self.commands:
             try:
-                out.update(needles_for(cue.regex.pattern))
+                found = needles_for(cue.regex.pattern)
             except ValueError:
                 continue  # a transcript cue (" ~> .") has no literal worth a needle
+            if min(sum(ch.isalpha() for ch in n) for n in found) >= 8:
+                out.update(found)  # "auth" or "data" alone would make every web log line a candidate
         return out
 
 

@@ -69,13 +69,21 @@ def _sequence(items) -> list[str]:
         best = max(best, run, key=len)
         run = ""
     best = max(best, run, key=len)
-    if len(best) >= MIN_NEEDLE:
-        return [best]
+    # Every literal run and every branch set is a valid choice (a match contains each of them); take the
+    # most selective: the one whose weakest needle has the most letters ("421 " is in "took 421 ms" too,
+    # "closing transmission channel" is not).
+    choices = [[best]] if len(best) >= MIN_NEEDLE else []
     for sub in branches:
         options = _alternatives(sub)
         if options and all(len(o) >= MIN_NEEDLE for o in options):
-            return options
-    return [best]
+            choices.append(options)
+    if not choices:
+        return [best]
+    return max(choices, key=lambda options: min(_letters(o) for o in options))
+
+
+def _letters(needle: str) -> int:
+    return sum(ch.isalpha() for ch in needle)
 
 
 def _alternatives(items) -> list[str]:
