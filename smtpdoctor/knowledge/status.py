@@ -112,7 +112,7 @@ class StatusKnowledge:
                 found = needles_for(cue.regex.pattern)
             except ValueError:
                 continue  # a transcript cue (" ~> .") has no literal worth a needle
-            if min(sum(ch.isalpha() for ch in n) for n in found) >= 8:
+            if min(sum(ch.isalpha() for ch in n) for n in found) >= 6:
                 out.update(found)  # "auth" or "data" alone would make every web log line a candidate
         return out
 
