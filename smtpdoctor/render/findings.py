@@ -16,7 +16,6 @@ from smtpdoctor.report import Finding
 
 _LEFTOVER = re.compile(r"\{[a-z_][a-z0-9_]*(?:\|[a-z_]+)?\}")
 _OPTIONAL = re.compile(r"\s*\(\{[a-z_][a-z0-9_]*\}\)")
-_UNFILLED_COMMAND = re.compile(r"`[^`]*\{[a-z_][a-z0-9_]*\}[^`]*`")
 
 
 @dataclass(frozen=True)
@@ -42,23 +41,46 @@ def _tidy(text: str) -> str:
 
 
 def finding_text(finding: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str, str] | None = None) -> FindingText:
+    """Title, explanation and fix for the reader. A log often gives none of a template's parameters: a
+    sentence or a fix step that would keep a hole ("{var} is not set") is left out rather than printed
+    broken; when nothing of the chosen variant's text survives, the entry's general text is used."""
     title_t, explanation_t, fix_t = catalog.templates(finding)
     shown = _params(finding, lang, bare_var=False)
     bare = _params(finding, lang, bare_var=True)
     title = _tidy(fill(title_t.get(lang.value), shown, lang))
-    explanation = _tidy(fill(explanation_t.get(lang.value), shown, lang))
-    fix = []
-    for step in fix_t.get(lang.value):
-        filled = fill(step, bare, lang)
-        if _UNFILLED_COMMAND.search(filled):
-            continue  # a command with a hole cannot be pasted: better no step than a broken one
-        text = _tidy(filled)  # a step that was only an optional parameter, not given, is empty
-        if text:
-            fix.append(text)
+    explanation = _sentences(fill(explanation_t.get(lang.value), shown, lang))
+    fix = _steps(fix_t.get(lang.value), bare, lang)
+    entry = catalog.entry(finding.code)
+    if not explanation and explanation_t is not entry.explanation:
+        explanation = _sentences(fill(entry.explanation.get(lang.value), shown, lang))
+    if not fix and fix_t is not entry.fix:
+        fix = _steps(entry.fix.get(lang.value), bare, lang)
     if naming:
         explanation = apply_naming(explanation, naming, lang)
         fix = [apply_naming(step, naming, lang) for step in fix]
     return FindingText(title, explanation, tuple(fix))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?»)])\s+(?=[A-ZА-ЯЁ«(`])")
+
+
+def _sentences(text: str) -> str:
+    """The explanation without the sentences whose parameters are unknown."""
+    text = _OPTIONAL.sub("", text)
+    kept = [s for s in _SENTENCE_END.split(text) if not _LEFTOVER.search(s)]
+    return _tidy(" ".join(kept))
+
+
+def _steps(templates, params: Mapping[str, object], lang: Lang) -> list[str]:
+    out = []
+    for step in templates:
+        filled = _OPTIONAL.sub("", fill(step, params, lang))
+        if _LEFTOVER.search(filled):
+            continue  # a step with a hole cannot be followed as printed
+        text = _tidy(filled)
+        if text:
+            out.append(text)
+    return out
 
 
 _NAMING_PHRASE = "frameworks.naming."
