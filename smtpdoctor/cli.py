@@ -180,11 +180,11 @@ def check(
                                steps_shown=live), out)
         else:
             result = run_check(read.inp, os.environ, providers, opts, source=read)
-            out.write(_render_machine(fmt, result, catalog, chosen_lang, strict, transcript, read))
+            out.write(_render_machine(fmt, result, catalog, chosen_lang, strict, transcript, redactor))
     return int(result.exit_code(strict))
 
 
-def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: bool, read) -> str:
+def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: bool, redactor) -> str:
     if fmt == "json":
         from smtpdoctor.render.json import check_document, dumps
 
@@ -202,12 +202,8 @@ def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: b
                 handle.write(markdown_summary(result, catalog, lang) + "\n")
         except OSError:
             pass
-    from smtpdoctor.redact import Redactor
-
-    secret = read.inp.password.value if read.inp.password is not None else None
-    # ::add-mask:: for every encoded form, not only the plain one (which comes first)
-    forms = ([secret] if secret else []) + [f for f in Redactor.for_input(read.inp).forms if f != secret]
-    lines = github_lines(result, catalog, lang, forms, os.environ.get("GITHUB_ACTIONS") == "true")
+    # ::add-mask:: for every secret of the run (password, OAuth2 token) in every encoded form
+    lines = github_lines(result, catalog, lang, redactor.mask_values(), os.environ.get("GITHUB_ACTIONS") == "true")
     return "".join(line + "\n" for line in lines)
 
 
@@ -756,7 +752,7 @@ def _fatal(message_id: str, args: list[str], **params) -> None:
 
 def _fatal_text(exc, args: list[str]) -> None:
     from smtpdoctor.render.i18n import detect_lang, tr
-    from smtpdoctor.render.text import visible
+    from smtpdoctor.render.escape import visible
 
     peek = _peek_lang(args)
     lang = detect_lang(peek if peek in ("en", "ru") else None, os.environ)

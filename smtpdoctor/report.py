@@ -71,7 +71,7 @@ class Evidence:
     """Somebody else's words, byte for byte (secrets already masked): never translated, always marked as theirs."""
 
     kind: EvidenceKind
-    text: str
+    text: str = field(metadata={"server_words": True})  # smtpdoctor.redact also masks short secrets here, as whole tokens
 
 
 @dataclass(frozen=True)
@@ -266,7 +266,7 @@ class Report:
     provider_name: str | None = None
     settings: Mapping[str, SettingView] = field(default_factory=dict)
     steps: tuple[StepResult, ...] = ()
-    transcript: tuple[str, ...] = ()
+    transcript: tuple[str, ...] = field(default=(), metadata={"server_words": True})
     dns: DnsReport | None = None
     source_format: str | None = None  # nodemailer, django, laravel, symfony, supabase, spring
     source_detected: bool = False

@@ -361,7 +361,8 @@ def test_send_to_sends_one_message(smtp_server, ca_file):
 
     received = message_from_bytes(message.content, policy=policy.default)  # as a receiver reads it
     assert received["Date"] and received["Message-ID"]
-    assert all(tr("probe.message.body", lang) in received.get_content() for lang in Lang)  # the body is bilingual
+    body = received.get_content()
+    assert "This is a test message from smtpdoctor" in body and "Это тестовое письмо от smtpdoctor" in body  # bilingual
 
 
 def test_no_message_without_send_to(smtp_server, ca_file):

@@ -10,7 +10,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from smtpdoctor.knowledge.providers import TlsMode
 
 
 class Bilingual(BaseModel):
@@ -22,7 +21,7 @@ class Bilingual(BaseModel):
 class PortSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     port: int = Field(ge=1, le=65535)
-    mode: TlsMode
+    mode: Literal["starttls", "tls"]  # knowledge.providers.TlsMode, spelled out: no import back
 
 
 class UsernameRule(BaseModel):

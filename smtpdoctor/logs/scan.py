@@ -26,6 +26,7 @@ from smtpdoctor.logs.needles import byte_forms
 CHUNK = 1 << 22  # 4 MiB
 MAX_RECORD = 16 * 1024  # bytes of one record (a line plus its continuation lines) that are matched
 MAX_CONTINUATION = 40  # continuation lines joined to a head line
+EXAMPLE_LINE = 2000  # characters of one line kept as a diagnosis's example
 # Enhanced status codes (RFC 3463) for the less certain fallback: class.subject. (e.g. "5.7.")
 FALLBACK_NEEDLES = ["5.1.", "5.2.", "5.4.", "5.7.", "4.2.", "4.3.", "4.4.", "4.7."]
 
@@ -346,7 +347,9 @@ class LogScanner:
         reading = self.engine.read(subject)
         if reading is None:
             return
-        shown = mask_secrets(" ⏎ ".join(part.strip() for part in subject.split("\n")[:2]))
+        # The example is the log's own words: its first two lines as written (secrets masked); only a line
+        # longer than EXAMPLE_LINE is cut, and the cut is marked.
+        lines = [part if len(part) <= EXAMPLE_LINE else part[:EXAMPLE_LINE] + "…" for part in text.split("\n")[:2]]
+        shown = mask_secrets("\n".join(lines))
         provider = reading.provider or self.provider_of(subject)
-        on_match(LogMatch(name, line, reading.code, provider, reading.certain,
-                          shown[:300] + ("…" if len(shown) > 300 else ""), reading.params, reading))
+        on_match(LogMatch(name, line, reading.code, provider, reading.certain, shown, reading.params, reading))

@@ -110,16 +110,18 @@ STAGE_DEFAULT = {"AUTH": "auth.bad_credentials", "MAIL": "sender.unverified", "R
                  "DATA": "delivery.recipient_rejected", "DATA_END": "delivery.spam_rejected"}
 
 
-def read_reply(text: str, command: str, areas: tuple[str, ...]) -> tuple[str, str | None]:
-    """The finding code (and provider) a server reply means after `command`: the same evidence engine
-    `explain` uses, told the command. Built on the first reply that needs reading: a healthy check never pays."""
+def read_reply(text: str, command: str, areas: tuple[str, ...], configured: str | None = None) -> tuple[str, str | None]:
+    """The finding code a server reply means after `command` — the same evidence engine `explain` uses, told
+    the command — and whose advice fits: the configured provider's, never another provider's whose wording
+    the reply happens to share (a lab server answering like Gmail gets no Gmail app-password advice).
+    Built on the first reply that needs reading: a healthy check never pays for it."""
     from smtpdoctor.knowledge.evidence import engine_for
 
     reading = engine_for(load_catalog()).read(text, command=command, areas=areas)
     # A less certain reading (a code's class meaning, a wrapper) says no more than the step that failed.
     if reading is None or not reading.certain or reading.code.split(".")[0] not in (*areas, "net", "config"):
-        return STAGE_DEFAULT[command], reading.provider if reading else None
-    return reading.code, reading.provider
+        return STAGE_DEFAULT[command], configured
+    return reading.code, configured
 
 
 def _address_families(host: str, port: int, deadline: float) -> list[tuple]:
@@ -623,7 +625,7 @@ class Probe:
             self.channel.broken = True
             self.fail(StepName.AUTH, started, "net.protocol_error", phrase("probe.step.auth_unexpected"),
                       evidence=server(reply.text), reply=server(reply.first[:120]), detail=phrase("probe.step.auth_unexpected"))
-        code, provider = read_reply(reply.text, "AUTH", ("auth", "delivery", "sender"))
+        code, provider = read_reply(reply.text, "AUTH", ("auth", "delivery", "sender"), self.preset.id if self.preset else None)
         self.step(StepName.AUTH, StepStatus.FAIL, started, None, code, server(reply.first[:200]))
         self.find(code, StepName.AUTH, evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]))
         return False
@@ -673,12 +675,12 @@ class Probe:
         try:
             reply = self.channel.command(f"MAIL FROM:<{sender}>", deadline)
             if reply.code != 250:
-                code, provider = read_reply(reply.text, "MAIL", ("sender", "delivery", "auth"))
+                code, provider = read_reply(reply.text, "MAIL", ("sender", "delivery", "auth"), self.preset.id if self.preset else None)
                 self.fail(StepName.SENDER, started, code, phrase("probe.step.rejected_at", command="MAIL FROM"),
                           evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]), **params)
             reply = self.channel.command(f"RCPT TO:<{recipient}>", deadline)
             if reply.code not in (250, 251):
-                code, provider = read_reply(reply.text, "RCPT", ("sender", "delivery", "auth"))
+                code, provider = read_reply(reply.text, "RCPT", ("sender", "delivery", "auth"), self.preset.id if self.preset else None)
                 self.fail(StepName.SENDER, started, code, phrase("probe.step.rejected_at", command="RCPT TO"),
                           evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]), **params)
             if not self.policy.send_to:
@@ -698,7 +700,7 @@ class Probe:
         try:
             reply = self.channel.command("DATA", deadline)
             if reply.code != 354:
-                code, provider = read_reply(reply.text, "DATA", ("sender", "delivery", "auth"))
+                code, provider = read_reply(reply.text, "DATA", ("sender", "delivery", "auth"), self.preset.id if self.preset else None)
                 self.fail(StepName.SEND, started, code, phrase("probe.step.rejected_at", command="DATA"),
                           evidence=server(reply.text), provider=provider, reply=server(reply.first))
             for line in message:
@@ -707,7 +709,7 @@ class Probe:
         except ProbeError as exc:
             self.fail_error(StepName.SEND, started, "net.reset", exc)
         if reply.code != 250:
-            code, provider = read_reply(reply.text, "DATA_END", ("delivery", "sender"))
+            code, provider = read_reply(reply.text, "DATA_END", ("delivery", "sender"), self.preset.id if self.preset else None)
             self.fail(StepName.SEND, started, code, phrase("probe.step.message_rejected"), evidence=server(reply.text),
                       provider=provider, reply=server(reply.first))
         self.step(StepName.SEND, StepStatus.OK, started, phrase("probe.step.sent", recipient=self.policy.send_to),
@@ -745,21 +747,24 @@ def test_message(sender: str, recipient: str | None) -> list[str]:
     """The --send-to message as the lines of its DATA, built by the standard library's `email` package so that
     it is what receivers expect of real mail: RFC 5322 Date and Message-ID, an RFC 2047 encoded subject, one
     plain-text part in quoted-printable (7-bit safe without 8BITMIME) carrying both languages (message content,
-    not interface: texts from probe.toml)."""
+    not interface: texts from knowledge/test_message.toml, in both languages whatever --lang says)."""
     from email.message import EmailMessage
     from email.policy import SMTP
     from email.utils import formatdate, make_msgid
 
-    from smtpdoctor.render.i18n import Lang, tr
+    from importlib.resources import files
 
+    from smtpdoctor.knowledge.tomlcache import loads_cached
+
+    texts = loads_cached((files("smtpdoctor.knowledge") / "test_message.toml").read_text(encoding="utf-8"), "test_message")
     domain = sender.rsplit("@", 1)[1] if "@" in sender else None
     message = EmailMessage(policy=SMTP)
     message["From"] = sender
     message["To"] = recipient or sender
-    message["Subject"] = " / ".join(dict.fromkeys(tr("probe.message.subject", lang) for lang in Lang))
+    message["Subject"] = " / ".join(dict.fromkeys(texts["subject"]))
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid("smtpdoctor", domain=domain)
-    message.set_content("\n\n".join(tr("probe.message.body", lang) for lang in Lang) + "\n",
+    message.set_content("\n\n".join(texts["body"]) + "\n",
                         charset="utf-8", cte="quoted-printable")
     return message.as_string().rstrip("\r\n").split("\r\n")
 

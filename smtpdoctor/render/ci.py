@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.render.findings import finding_text
 from smtpdoctor.render.i18n import Lang, render_param, tr
-from smtpdoctor.render.text import visible
+from smtpdoctor.render.escape import visible
 from smtpdoctor.report import Finding, Report, Severity, StepStatus
 
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.OK: "notice"}

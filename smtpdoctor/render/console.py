@@ -39,7 +39,7 @@ def console_for(stream) -> Console:
 
 
 def _text(block) -> Text:
-    from smtpdoctor.render.text import visible
+    from smtpdoctor.render.escape import visible
 
     text = Text()
     for part, style in block.spans:

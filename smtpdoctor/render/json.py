@@ -14,6 +14,7 @@ from smtpdoctor import __version__
 from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.render.findings import finding_text
 from smtpdoctor.render.i18n import Lang, render_param, source_label
+from smtpdoctor.render.params import param_json
 from smtpdoctor.report import DnsReport, Evidence, Finding, Phrase, Report, ValueSource
 
 SCHEMA = 1
@@ -26,19 +27,6 @@ def source_json(source: ValueSource | None, lang: Lang) -> dict | None:
         return None
     return {"kind": source.kind, "name": source.name, "file": source.file, "line": source.line,
             "label": source_label(source, lang)}
-
-
-def param_json(value: object) -> object:
-    """A finding parameter as data: phrases by id, evidence with whose words they are."""
-    if isinstance(value, Phrase):
-        return {"phrase": value.id, "params": {k: param_json(v) for k, v in value.params.items()}}
-    if isinstance(value, Evidence):
-        return {"evidence": value.kind.value, "text": value.text}
-    if isinstance(value, ValueSource):
-        return {"source": value.name, "kind": value.kind, "file": value.file, "line": value.line}
-    if isinstance(value, (tuple, list)):
-        return [param_json(v) for v in value]
-    return value
 
 
 def decision_json(f: Finding) -> dict | None:

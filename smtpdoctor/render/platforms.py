@@ -52,7 +52,7 @@ def platforms_lines(catalog, env: Mapping[str, str], lang: Lang) -> list[str]:
 
 
 def ports_json(table: PortTable | None, lang: Lang) -> dict | None:
-    from smtpdoctor.render.json import param_json
+    from smtpdoctor.render.params import param_json
 
     if table is None:
         return None

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from smtpdoctor.knowledge.catalog import Catalog
+from smtpdoctor.render.escape import visible
 from smtpdoctor.render.findings import finding_text
 from smtpdoctor.render.i18n import Lang, count_lines, render_param, source_label, tr
 from smtpdoctor.report import Evidence, Finding, Report, Severity, StepResult, StepStatus
@@ -24,15 +25,6 @@ STEP_STYLE = {StepStatus.OK: "green", StepStatus.FAIL: "bold red", StepStatus.SK
 
 # C0 and C1 controls (ESC, CSI...), and the Unicode line separators and bidirectional overrides that
 # reorder or break what a terminal shows (U+2028-U+202E, U+2066-U+2069).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
-
-
-def visible(text: str) -> str:
-    """Control characters as escapes: a reply containing ESC [2J must not clear the user's screen."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                        text)
-
-
 @dataclass
 class Block:
     """One paragraph: styled spans, an indent, wrapped at WIDTH unless `wrap` is off."""
