@@ -174,7 +174,7 @@ def run_check(
                     for name, found in by_check.items()}
         by_check[f"format ({source.format.value})"] = list(source.findings)
     findings: list[Finding] = hosting.without_password_findings([f for found in by_check.values() for f in found], options)
-    platform_findings, platform_id = hosting.platform_and_auth(inp, settings, preset, env, options, findings)
+    platform_findings, platform_id = hosting.platform_and_auth(inp, settings, preset, env, options)
     findings += platform_findings + hosting.recognition_finding(where)
     ports = None
     steps: list[StepResult] = []
@@ -193,11 +193,11 @@ def run_check(
         from smtpdoctor.probe.runner import ProbePolicy, run_probe
 
         # CheckOptions is a superset of the probe's policy: pass the shared fields, by name.
-        policy = ProbePolicy(**{f.name: getattr(options, f.name) for f in fields(ProbePolicy)})
+        policy = ProbePolicy(**{f.name: getattr(options, f.name) for f in fields(ProbePolicy) if hasattr(options, f.name)})
         if options.max_time:  # --max-time covers the whole check: what the DNS checks used is spent
             from dataclasses import replace
 
-            policy = replace(policy, max_time=max(0.1, options.max_time - (time.perf_counter() - started)))
+            policy = replace(policy, max_time_spent=time.perf_counter() - started)
         run = run_probe(settings, preset, policy, on_step=on_step)
         steps = run.steps
         transcript = run.transcript

@@ -6,8 +6,10 @@ inside commands so `smtpdoctor --version` and `--help` stay fast.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -169,7 +171,7 @@ def check(
 
     token_text = token.get_secret_value() if token is not None else os.environ.get("SMTP_OAUTH2_TOKEN", "").strip()
     redactor = Redactor.for_input(read.inp).merged(Redactor.for_secrets([token_text], read.inp.user.value if read.inp.user else None))
-    with _output(output, redactor) as out:
+    with _said_when_interrupted(), _output(output, redactor) as out:
         if fmt == "text":
             from smtpdoctor.render.text import check_blocks, color_wanted, write
 
@@ -207,6 +209,17 @@ def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: b
     return "".join(line + "\n" for line in lines)
 
 
+@contextlib.contextmanager
+def _said_when_interrupted():
+    """Ctrl-C ends the run with exit 130 and says so on stderr (Typer alone would exit 130 silently)."""
+    from smtpdoctor.errors import Interrupted
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted("error.interrupted") from None
+
+
 class _output:
     """--output FILE, or standard output; either way through the run's redactor (smtpdoctor.redact).
 
@@ -226,6 +239,8 @@ class _output:
         else:
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                if stat.S_ISREG(os.fstat(fd).st_mode):  # an existing file keeps its mode on open: tighten it too
+                    os.fchmod(fd, 0o600)
                 self.handle = open(fd, "w", encoding="utf-8")  # noqa: SIM115
             except OSError as exc:
                 raise UsageError("error.bad_option", option="--output", reason=os_reason(exc)) from exc

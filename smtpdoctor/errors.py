@@ -28,6 +28,12 @@ class InputError(SmtpdoctorError):
     """A file or stream that cannot be read or parsed (providers file, .env, log)."""
 
 
+class Interrupted(SmtpdoctorError):
+    """Ctrl-C. Raised in place of KeyboardInterrupt, which Typer would turn into a bare exit 130 with no word."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.INTERRUPTED
+
+
 # errno values whose meaning we word ourselves; any other keeps the system's own text as evidence.
 _KNOWN_ERRNO = {errno.ENOENT: "not_found", errno.EACCES: "permission", errno.EPERM: "permission",
                 errno.EISDIR: "is_directory", errno.ENOTDIR: "not_directory", errno.ENOSPC: "no_space",

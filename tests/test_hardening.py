@@ -54,11 +54,18 @@ def test_url_parse_error_never_quotes_the_password(run_cli, tmp_path, password):
         result = run_cli(args, env=env)
         _no_crash(result)
         assert "Hunter2" not in result.all and "Secret" not in result.all, (args, result.all)
-        assert "config.invalid_value" in result.all or result.code == 1 or "@" in password  # "@": read as the last one
+        assert (URL_PARSE_ERROR in result.out) is ("@" not in password), (args, result.all)  # "@": the last one splits
+        if "@" not in password:
+            assert result.code == 1
     dotenv = tmp_path / ".env"
     dotenv.write_text(f"MAILER_DSN={url}\n")
     result = run_cli(["lint", str(dotenv)])
-    assert "Hunter2" not in result.all and "Secret" not in result.all and (result.code == 1 or "@" in password)
+    assert "Hunter2" not in result.all and "Secret" not in result.all
+    assert (URL_PARSE_ERROR in result.out) is ("@" not in password), result.all
+    assert result.code == (1 if "@" not in password else 0), result.all
+
+
+URL_PARSE_ERROR = "is not a usable smtp:// or smtps:// URL"
 
 
 # -- 3. explain masks what its patterns missed ------------------------------------------------------
@@ -173,6 +180,26 @@ def test_hostile_yaml_is_bounded(run_cli, tmp_path, yaml_text):
     assert result.code in (1, 2)
 
 
+ALIAS_BOMB = ("\n".join(["l0: &l0 {x: 1, y: 1}"] + [f"l{i}: &l{i} {{a: *l{i - 1}, b: *l{i - 1}, c: *l{i - 1}}}"
+                                                     for i in range(1, 25)])
+              + "\nspring:\n  mail:\n    host: h.example\n    port: 587\n")
+TOO_DEEP = ("".join(f"{'  ' * i}k{i}:\n" for i in range(40)) + f"{'  ' * 40}v: 1\n"
+            + "spring:\n  mail:\n    host: h.example\n    port: 587\n")
+
+
+@pytest.mark.parametrize("yaml_text", [ALIAS_BOMB, TOO_DEEP], ids=["alias-bomb", "too-deep"])
+@pytest.mark.parametrize("command", ["lint", "check"])
+def test_yaml_beyond_the_walk_budget_is_refused_not_half_read(run_cli, tmp_path, yaml_text, command):
+    """Dropping the Spring settings behind an alias bomb would report them as missing: exit 2 instead."""
+    config = tmp_path / "application.yml"
+    config.write_text(yaml_text)
+    args = ["lint", str(config)] if command == "lint" else ["check", "--offline", "--config", str(config)]
+    result = run_cli(args)
+    _no_crash(result)
+    assert result.code == 2, result.all
+    assert "application.yml" in result.err and "not valid YAML" in result.err
+
+
 def test_damaged_gzip_keeps_the_results_found_so_far(run_cli, tmp_path):
     data = gzip.compress(b"Error: Invalid login: 535 Authentication failed\n" * 3000)
     truncated = tmp_path / "cut.log.gz"
@@ -213,10 +240,12 @@ def _spawn(args: list[str], env: dict[str, str], **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "smtpdoctor", *args], env=full, cwd=ROOT, **kw)
 
 
-def test_ctrl_c_during_a_probe_closes_at_once_without_quit():
+@pytest.mark.parametrize("lang,said", [("en", b"smtpdoctor: error: interrupted"), ("ru", "прервано".encode())])
+def test_ctrl_c_during_a_probe_closes_at_once_without_quit(lang, said):
     lines: list[bytes] = []
     with HostileServer(recording(lines, ehlo_delay=30)) as server:
-        proc = _spawn(_probe_args("text"), _env(server.port), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = _spawn(_probe_args("text") + ["--lang", lang], _env(server.port), stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE)
         while not lines:  # the probe has sent EHLO and waits for the answer
             if proc.poll() is not None:
                 break
@@ -227,6 +256,7 @@ def test_ctrl_c_during_a_probe_closes_at_once_without_quit():
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert b"Traceback" not in err
+    assert said in err, err  # Ctrl-C is said, in the reader's language, not a silent exit
     assert not any(line.upper().startswith(b"QUIT") for line in lines), lines
 
 
@@ -250,6 +280,27 @@ def test_max_time_bounds_a_server_answering_just_under_the_timeout(run_cli):
     doc = json.loads(result.out)
     assert "net.timeout" in [f["code"] for f in doc["findings"]]
     assert any(s["text"] and "--max-time" in s["text"] for s in doc["steps"]), doc["steps"]
+    assert any(f["variant"] == "max_time" and "--max-time 1 s" in f["explanation"] for f in doc["findings"])
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_max_time_cutting_off_the_greeting_keeps_the_greeting_diagnosis(run_cli, lang):
+    """TCP connected and the overall limit ran out while waiting for the greeting: that is neither a
+    blocked port (net.timeout) nor the server's --timeout; the limit is named with its configured seconds."""
+    from smtpdoctor.testing.hostile import silent
+
+    with HostileServer(silent) as server:
+        result = run_cli(["check", "--allow-plaintext-auth", "--no-dns", "--timeout", "3", "--max-time", "1",
+                          "--format", "json", "--lang", lang], env=_env(server.port))
+    _no_crash(result)
+    doc = json.loads(result.out)
+    (finding,) = [f for f in doc["findings"] if f["step"] == "greeting"]
+    assert finding["code"] == "net.greeting_timeout" and finding["variant"] == "max_time"
+    assert finding["params"]["max_time"] == 1.0
+    unit = "s" if lang == "en" else "с"
+    assert f"--max-time 1 {unit}" in finding["explanation"]
+    assert "Render" not in finding["explanation"] and "Хостинги" not in finding["explanation"]
+    assert doc["ports"] is None  # a connect that was never cut off needs no port race
 
 
 def test_max_time_is_validated_and_documented(run_cli):
@@ -292,6 +343,15 @@ def test_output_is_created_0600_and_never_overwrites_settings(run_cli, tmp_path)
         result = run_cli(["check", "--offline", *args])
         assert result.code == 2 and "--output" in result.err
         assert dotenv.read_text() == "SMTP_HOST=h.example\n"
+
+
+def test_output_over_an_existing_world_readable_file_is_tightened_to_0600(run_cli, tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text("old\n")
+    report.chmod(0o644)
+    run_cli(["check", "--offline", "--format", "json", "-o", str(report)], env={"SMTP_HOST": "h.example"})
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    assert report.read_text().startswith("{")
 
 
 def test_csv_with_nul_is_named_as_such(run_cli, tmp_path):

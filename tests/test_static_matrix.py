@@ -63,7 +63,6 @@ CASES = [
     ("relay without any sender", {"SMTP_HOST": "smtp.sendgrid.net", "SMTP_USER": "apikey", "SMTP_PASS": "SG.aaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}, {"config.sender_invalid"}, set()),
     ("brevo API key instead of SMTP key", {"SMTP_HOST": "smtp-relay.brevo.com", "SMTP_USER": "8a7b6c@smtp-brevo.com", "SMTP_PASS": "xkeysib-" + "a" * 64, "SMTP_FROM": "a@example.com"}, {"config.password_format"}, set()),
     ("SES with the IAM secret", {"SMTP_HOST": "email-smtp.eu-west-1.amazonaws.com", "SMTP_USER": "AKIAABCDEFGHIJKLMNOP", "SMTP_PASS": "a" * 40, "SMTP_FROM": "a@example.com"}, {"config.password_format"}, set()),
-    ("on Render with 587", {**GMAIL, "RENDER": "true"}, {"net.egress_blocked"}, set()),
     ("SMTP_URL works", {"SMTP_URL": "smtps://karto.help%40gmail.com:abcdefghijklmnop@smtp.gmail.com:465"}, set(), {"config.missing", "config.secure_port_mismatch", "config.username_format"}),
     ("SMTP_URL broken", {"SMTP_URL": "smtp://user:pass@host:notaport", "SMTP_USER": "u", "SMTP_PASS": "p"}, {"config.invalid_value"}, set()),
     ("aliases SMTP_USERNAME/SMTP_PASSWORD", {"SMTP_HOST": "smtp.gmail.com", "SMTP_USERNAME": "a@gmail.com", "SMTP_PASSWORD": "abcdefghijklmnop"}, set(), {"config.missing"}),
@@ -235,15 +234,27 @@ def test_dmarc_unaligned_template_reads_natively():
     assert "не пройдут ни одной из проверок DMARC" in ru and "ни одну из нужных" not in ru
 
 
-def test_render_alternative_port_is_a_phrase():
-    f = only(static_findings({**GMAIL, "RENDER": "true"}), "net.egress_blocked")
-    assert f.params["alternative"] == phrase("static.render.no_alt_port", provider="Gmail")
-    sendgrid = {"SMTP_HOST": "smtp.sendgrid.net", "SMTP_PORT": "587", "SMTP_USER": "apikey",
-                "SMTP_PASS": "SG." + "a" * 22 + "." + "b" * 43, "SMTP_FROM": "a@example.com", "RENDER": "1"}
-    f = only(static_findings(sendgrid), "net.egress_blocked")
-    assert f.params["alternative"] == phrase("static.render.alt_port", port=2525, secure=False, provider="SendGrid")
-    assert render_param(f.params["alternative"], Lang.EN) == "Set SMTP_PORT=2525 and SMTP_SECURE=false (SendGrid accepts it)."
-    assert render_param(f.params["alternative"], Lang.RU).startswith("Задайте SMTP_PORT=2525 и SMTP_SECURE=false")
+SENDGRID = {"SMTP_HOST": "smtp.sendgrid.net", "SMTP_PORT": "587", "SMTP_USER": "apikey",
+            "SMTP_PASS": "SG." + "a" * 22 + "." + "b" * 43, "SMTP_FROM": "a@example.com"}
+
+
+def test_render_block_is_the_platform_rule_only():
+    """Render's block comes from platforms.toml through checks/platform.py, never from the static checks."""
+    assert not any(f.code == "net.egress_blocked" for f in static_findings({**GMAIL, "RENDER": "true"}))
+
+
+@pytest.mark.parametrize("env", [GMAIL, SENDGRID], ids=["gmail", "sendgrid"])
+def test_render_block_is_reported_once_from_the_platform_data(run_cli, env):
+    doc = json.loads(run_cli(["check", "--offline", "--format", "json"], env={**env, "RENDER": "true"}).out)
+    blocks = [f for f in doc["findings"] if f["code"] == "net.egress_blocked"]
+    assert [(f["variant"], f["params"]["platform_id"]) for f in blocks] == [("platform", "render")]
+    assert doc["platform"] == "render"
+
+
+def test_render_block_is_silenced_by_platform_none(run_cli):
+    doc = json.loads(run_cli(["check", "--offline", "--format", "json", "--platform", "none"],
+                             env={**GMAIL, "RENDER": "true"}).out)
+    assert not any(f["code"] == "net.egress_blocked" for f in doc["findings"])
 
 
 def test_password_mistakes_come_from_the_provider_data():
@@ -275,3 +286,39 @@ def test_nul_in_an_option_is_refused(run_cli):
     """Environment variables cannot hold NUL, but options given in-process (and batch rows) can."""
     doc = json.loads(run_cli(["check", "--offline", "--format", "json", "--user", "a\0b@gmail.com"], env=GMAIL).out)
     assert "config.header_injection" in {f["code"] for f in doc["findings"]}
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("how", ["env", "spring"])
+def test_an_invalid_host_with_no_better_guess_gets_no_concrete_fix(run_cli, tmp_path, how, lang):
+    """SMTP_HOST=x: nothing to suggest, so no "Set SMTP_HOST=x." that repeats the mistake."""
+    args = ["check", "--offline", "--format", "json", "--lang", lang]
+    if how == "env":
+        doc = json.loads(run_cli(args, env={**GMAIL, "SMTP_HOST": "x"}).out)
+        var = "SMTP_HOST"
+    else:
+        config = tmp_path / "application.properties"
+        config.write_text("spring.mail.host=x\nspring.mail.port=587\nspring.mail.username=a@example.com\n")
+        doc = json.loads(run_cli(args + ["--config", str(config)]).out)
+        var = "spring.mail.host"
+    (host,) = [f for f in doc["findings"] if f["code"] == "config.unknown_host"]
+    assert host["variant"] == "no_suggestion" and "suggested" not in host["params"]
+    assert not any(f"{var}=x" in step for step in host["fix"]), host["fix"]
+    assert all(var in step for step in host["fix"])
+
+
+def test_an_invalid_host_with_a_real_correction_still_names_it(run_cli):
+    doc = json.loads(run_cli(["check", "--offline", "--format", "json"],
+                             env={**GMAIL, "SMTP_HOST": "smtp.gmail.com:587"}).out)
+    (host,) = [f for f in doc["findings"] if f["code"] == "config.unknown_host"]
+    assert host["variant"] is None and "Set SMTP_HOST=smtp.gmail.com." in host["fix"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_missing_setting_fix_names_no_platform_when_none_was_detected(run_cli, lang):
+    env = {k: v for k, v in GMAIL.items() if k != "SMTP_PASS"}
+    doc = json.loads(run_cli(["check", "--offline", "--format", "json", "--lang", lang], env=env).out)
+    assert doc["platform"] is None
+    (missing,) = [f for f in doc["findings"] if f["code"] == "config.missing"]
+    assert "SMTP_PASS" in missing["fix"][0] and ".env" in missing["fix"][0]
+    assert not any("Render" in step or "Save Changes" in step for step in missing["fix"]), missing["fix"]

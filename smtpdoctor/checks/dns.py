@@ -407,9 +407,7 @@ def _check(domain: str, relay: ProviderPreset | None, providers: ProviderCatalog
 
     # The verdict on the route
     if relay is not None and not relay_is_owner and freemail and dmarc is None:
-        from smtpdoctor.checks.static import KNOWN_DMARC
-
-        known = KNOWN_DMARC.get(domain)  # the lookup failed: fall back to what these domains are known to publish
+        known = providers.dmarc_policy(domain)  # the lookup failed: what providers.toml says this domain publishes
         findings.append(_finding("sender.dmarc_rejected", severity=Severity.ERROR if known else Severity.WARNING,
                                  variant="route", provider=relay.id, domain=domain, relay=relay.name,
                                  own_host=owner.example_host(),

@@ -67,8 +67,8 @@ def recognition_finding(hosting: Hosting) -> list[Finding]:
                             "port": rec.port, "secure": rec.secure, "record": rec.record})]
 
 
-def platform_and_auth(inp, settings, preset: ProviderPreset | None, env: Mapping[str, str], options,
-                      findings: list[Finding]) -> tuple[list[Finding], str | None]:
+def platform_and_auth(inp, settings, preset: ProviderPreset | None, env: Mapping[str, str],
+                      options) -> tuple[list[Finding], str | None]:
     """Findings from the platform's rules and the provider's retirement dates; the platform id that applied."""
     from smtpdoctor.checks.platform import UnknownPlatform, check_platform, check_retirements, choose_platform
     from smtpdoctor.errors import UsageError
@@ -81,7 +81,7 @@ def platform_and_auth(inp, settings, preset: ProviderPreset | None, env: Mapping
     except UnknownPlatform as exc:
         raise UsageError("platform.error.unknown", name=str(exc), known=", ".join(sorted(catalog.platforms))) from None
     port_source = inp.port.source if inp.port is not None else None
-    added = check_platform(chosen, settings.port, preset, env, port_source, already=findings)
+    added = check_platform(chosen, settings.port, preset, env, port_source)
     password_source = inp.password.source if inp.password is not None else None
     added += check_retirements(preset, load_extras().get(preset.id if preset else None), options.today or date.today(),
                                settings.password is not None and options.oauth2_token is None, password_source)
@@ -139,4 +139,6 @@ def port_table(settings, preset: ProviderPreset | None, options, findings: list[
 
 
 def connect_timed_out(steps) -> bool:
-    return any(s.name is StepName.CONNECT and s.code in ("net.timeout", "net.egress_blocked") for s in steps)
+    # A connect cut short by --max-time says nothing about the port, and racing more ports would overrun the limit.
+    return any(s.name is StepName.CONNECT and s.code in ("net.timeout", "net.egress_blocked")
+               and not (s.detail is not None and s.detail.id == "hardening.probe.max_time") for s in steps)

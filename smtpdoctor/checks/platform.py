@@ -10,7 +10,7 @@ Findings only; our words are Phrases from knowledge/phrases/platform.toml.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 
 from smtpdoctor.knowledge.extras import AuthChange, ProviderExtra
@@ -64,14 +64,11 @@ def _alternative(rule: PlatformRule, platform: Platform, preset: ProviderPreset 
 
 
 def check_platform(chosen: tuple[Platform, Phrase] | None, port: int | None, preset: ProviderPreset | None,
-                   env: Mapping[str, str], port_source: ValueSource | None = None,
-                   already: Iterable[Finding] = ()) -> list[Finding]:
+                   env: Mapping[str, str], port_source: ValueSource | None = None) -> list[Finding]:
     """One `net.egress_blocked` (variant platform) per rule of the platform that blocks the configured port."""
     if chosen is None or port is None:
         return []
     platform, how = chosen
-    if any(f.code == "net.egress_blocked" for f in already):
-        return []  # the same block already reported (Render's own check in checks/static.py)
     findings = []
     for rule in platform.rules:
         if port not in rule.blocked_ports or not rule.applies(env):

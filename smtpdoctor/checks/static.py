@@ -16,8 +16,6 @@ from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset, TlsM
 from smtpdoctor.settings.model import ENV_NAMES, QUOTES, SettingsInput, SmtpSettings, clean_host, clean_text, parse_bool, parse_port
 
 MAILBOX_PORTS = {143: "IMAP", 993: "IMAP", 110: "POP3", 995: "POP3"}
-STANDARD_MODES = {465: TlsMode.TLS, 2465: TlsMode.TLS, 8465: TlsMode.TLS, 587: TlsMode.STARTTLS,
-                  25: TlsMode.STARTTLS, 2525: TlsMode.STARTTLS, 2587: TlsMode.STARTTLS}
 ADDRESS_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
@@ -40,14 +38,6 @@ def date_param(day) -> Phrase:
     return phrase("static.date", day=day.day, month=phrase(f"static.month.{day.month}"), year=day.year)
 
 
-def __getattr__(name: str):
-    # Kept for callers that still import the old table: DMARC policies now live in providers.toml.
-    if name == "KNOWN_DMARC":
-        from smtpdoctor.knowledge.providers import default_providers_path, load_providers
-
-        catalog = load_providers(default_providers_path())
-        return {d: p for preset in catalog.presets.values() for d, p in preset.dmarc_policies.items()}
-    raise AttributeError(name)
 
 
 def _osa_distance(a: str, b: str, limit: int = 3) -> int:
@@ -147,8 +137,8 @@ def _file_name(path: str) -> str:
     return PurePath(path).name
 
 
-def check_port_and_mode(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None,
-                        env: Mapping[str, str]) -> Iterator[Finding]:
+def check_port_and_mode(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None) -> Iterator[Finding]:
+    """The port and the TLS mode as configured. A platform that blocks the port is checks/platform.py's (platforms.toml)."""
     suggested = preset.default_port if preset else 587
     port_ok = True
     if inp.port is not None:
@@ -173,7 +163,9 @@ def check_port_and_mode(inp: SettingsInput, settings: SmtpSettings, preset: Prov
     port = settings.port
     if port == 25:
         yield _f("config.port_25", inp, "port", params={})
-    mode = (preset.mode_of(port) if preset else None) or STANDARD_MODES.get(port)
+    from smtpdoctor.knowledge.ports import standard_modes
+
+    mode = (preset.mode_of(port) if preset else None) or standard_modes().get(port)
     if preset is not None and preset.mode_of(port) is None:
         alt = preset.default_port
         yield _f("config.port_unsupported", inp, "port", provider=preset.id, params={
@@ -188,17 +180,6 @@ def check_port_and_mode(inp: SettingsInput, settings: SmtpSettings, preset: Prov
             "secure_fix": mode.secure,
             "port_fix": _other_port(preset, settings.secure),
         })
-    if env.get("RENDER") and port in (25, 465, 587):
-        alt_ports = [p for p in (preset.ports if preset else []) if p.port not in (25, 465, 587)]
-        if alt_ports:
-            a = alt_ports[0]
-            alternative = phrase("static.render.alt_port", port=a.port, secure=a.mode.secure, provider=preset.display_name())
-        elif preset is not None:
-            alternative = phrase("static.render.no_alt_port", provider=preset.display_name())
-        else:
-            alternative = phrase("static.render.no_alt_port_unknown")
-        yield _f("net.egress_blocked", inp, "port", variant="platform_render",
-                 params={"port": port, "alternative": alternative})
 
 
 def _as_written(raw, fallback: str) -> str:
@@ -251,7 +232,12 @@ def check_host(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPrese
     lowered = text.lower()
 
     def bad(detail: Phrase, **kw) -> Finding:
-        return _f("config.unknown_host", inp, "host", params={**params, **kw.pop("params", {}), "detail": detail}, **kw)
+        found = {**params, **kw.pop("params", {}), "detail": detail}
+        if not found.get("suggested") or found["suggested"] == text:
+            # Nothing better than what is already there: "Set SMTP_HOST=x." would only repeat the mistake.
+            del found["suggested"]
+            kw.setdefault("variant", "no_suggestion")
+        return _f("config.unknown_host", inp, "host", params=found, **kw)
 
     if "://" in lowered:
         yield bad(phrase("static.host.is_url"))
@@ -421,7 +407,7 @@ def run_static_checks_by_name(inp: SettingsInput, settings: SmtpSettings, preset
         "injection": [*check_injection(inp), *check_option_injection({"--send-to": send_to, "--ehlo-name": ehlo_name})],
         "whitespace": list(check_whitespace(inp, preset, providers)),
         "missing": list(check_missing(inp, preset, deferred, in_file)),
-        "port_and_mode": list(check_port_and_mode(inp, settings, preset, env)),
+        "port_and_mode": list(check_port_and_mode(inp, settings, preset)),
         "host": list(check_host(inp, settings, preset, providers)),
         "username": list(check_username(inp, settings, preset)),
         "password": list(check_password(inp, settings, preset)),

@@ -81,6 +81,7 @@ class ProviderPreset:
     name_ru: str | None = None  # the name Russian readers know the service by, when it differs
     hosts: tuple[str, ...] = ()
     host_patterns: tuple[str, ...] = ()
+    host_example: str | None = None  # for presets known by a host pattern (one endpoint per region)
     domains: tuple[str, ...] = ()
     app_password_required: bool = False
     settings_url: str | None = None
@@ -111,7 +112,8 @@ class ProviderPreset:
             password=PasswordRule(pw["kind"], pw.get("pattern"), pw.get("strip_spaces", False),
                                   tuple(PasswordMistake(m["pattern"], m["variant"]) for m in pw.get("mistakes", ()))),
             sender_rule=d["sender_rule"], name_ru=d.get("name_ru"), hosts=tuple(d.get("hosts", ())),
-            host_patterns=tuple(d.get("host_patterns", ())), domains=tuple(d.get("domains", ())),
+            host_patterns=tuple(d.get("host_patterns", ())), host_example=d.get("host_example"),
+            domains=tuple(d.get("domains", ())),
             app_password_required=d.get("app_password_required", False), settings_url=d.get("settings_url"),
             basic_auth=d.get("basic_auth", "ok"),
             basic_auth_off_since=date.fromisoformat(str(since)) if since else None,
@@ -154,9 +156,7 @@ class ProviderPreset:
         return self.mode_of(self.default_port) or TlsMode.STARTTLS
 
     def example_host(self) -> str:
-        if self.hosts:
-            return self.hosts[0]
-        return {"ses": "email-smtp.eu-west-1.amazonaws.com", "zoho": "smtp.zoho.com"}.get(self.id, "")
+        return self.hosts[0] if self.hosts else (self.host_example or "")
 
     def matches_host(self, host: str) -> bool:
         host = host.lower().rstrip(".")

@@ -77,6 +77,7 @@ class ProviderPresetSchema(BaseModel):
     kind: Literal["mailbox", "relay", "workspace"]
     hosts: list[str] = Field(default_factory=list)
     host_patterns: list[str] = Field(default_factory=list)
+    host_example: str | None = None  # shown where the host is a pattern (a region's endpoint)
     domains: list[str] = Field(default_factory=list)
     ports: list[PortSpec]
     default_port: int
@@ -102,6 +103,8 @@ class ProviderPresetSchema(BaseModel):
     def _consistent(self) -> ProviderPresetSchema:
         if not self.hosts and not self.host_patterns:
             raise ValueError("needs hosts or host_patterns")
+        if self.host_patterns and not self.hosts and not self.host_example:
+            raise ValueError("host_patterns without hosts needs a host_example")
         for pattern in self.host_patterns:
             re.compile(pattern)
         ports = [p.port for p in self.ports]

@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 from smtpdoctor.knowledge.catalog import load_catalog
+from smtpdoctor.knowledge.ports import alternate_ports
 from smtpdoctor.report import (
     Evidence,
     EvidenceKind,
@@ -49,7 +50,6 @@ from smtpdoctor.probe.transport import ProbeError, Reply, SmtpChannel, Transcrip
 from smtpdoctor.knowledge.providers import ProviderPreset, TlsMode
 from smtpdoctor.settings.model import SmtpSettings
 
-STANDARD_PORTS = {587: TlsMode.STARTTLS, 465: TlsMode.TLS, 2525: TlsMode.STARTTLS, 25: TlsMode.STARTTLS}
 PLAIN_GREETING_PATIENCE = 2.0  # seconds of silence before we also try TLS on the same port
 
 
@@ -61,7 +61,8 @@ class ProbePolicy:
     ca_file: Path | None = None
     send_to: str | None = None
     ehlo_name: str | None = None
-    max_time: float | None = None  # seconds for the whole probe (each wait also stays within `timeout`)
+    max_time: float | None = None  # --max-time: seconds for the whole check (each wait also stays within `timeout`)
+    max_time_spent: float = 0.0  # seconds of max_time already used before the probe began (the DNS checks)
     nameservers: tuple[str, ...] = ()  # resolve the SMTP host there too (a private or test zone)
     dns_timeout: float = 5.0
     oauth2_token: object | None = None  # a secret.Secret: log in with XOAUTH2/OAUTHBEARER instead of a password
@@ -175,7 +176,8 @@ class Probe:
         self.is_ip = False
         # One overall bound (--max-time): a server answering every step just under --timeout cannot
         # stretch a run to steps x timeout.
-        self.overall = time.monotonic() + policy.max_time if policy.max_time else float("inf")
+        self.overall = (time.monotonic() + max(0.1, policy.max_time - policy.max_time_spent)
+                        if policy.max_time else float("inf"))
 
     # -- reporting -------------------------------------------------------------------------------
 
@@ -199,10 +201,12 @@ class Probe:
              variant: str | None = None, **params: Param) -> None:
         """Record the failed step and its finding, then stop. `reply` is the server's line, for both."""
         if self.out_of_time() and code in ("net.timeout", "net.greeting_timeout", "tls.handshake_failed"):
-            step_detail = phrase("hardening.probe.max_time", seconds=self.policy.max_time)
-            code = "net.timeout"
+            # Cut off by --max-time, not by the server: the step keeps its own code (a connected TCP
+            # session is no blocked port), and the wording says which limit ran out.
+            step_detail = phrase("hardening.probe.max_time", seconds=float(self.policy.max_time))
+            variant = "max_time"
             params["detail"] = step_detail
-            params["timeout"] = phrase("probe.unit.seconds", n=self.policy.max_time)
+            params["max_time"] = float(self.policy.max_time)
         self.step(name, StepStatus.FAIL, started, step_detail, code, reply)
         if reply is not None:
             params.setdefault("reply", reply)
@@ -294,7 +298,7 @@ class Probe:
         self.step(StepName.RESOLVE, StepStatus.OK, started, phrase("probe.step.resolved", addresses=", ".join(shown)))
 
     def _alternate_ports(self) -> dict[int, TlsMode]:
-        ports = {p.port: p.mode for p in self.preset.ports} if self.preset else dict(STANDARD_PORTS)
+        ports = {p.port: p.mode for p in self.preset.ports} if self.preset else alternate_ports()
         ports.pop(self.s.port, None)
         return ports
 

@@ -487,14 +487,17 @@ def _spring_yaml(path: Path) -> dict[str, tuple[str, int]]:
 
     # Aliases make the node tree a graph: a recursive alias loops and a "billion laughs" one grows
     # exponentially. Visit each node once per path, not deeper than Spring ever nests, within a budget.
+    # Running out of either is refused, not cut short: settings silently missing would be checked as unset.
     budget = [20_000]
 
-    def walk(node, prefix: str, depth: int, path: frozenset) -> None:
+    def walk(node, prefix: str, depth: int, seen: frozenset) -> None:
         budget[0] -= 1
-        if budget[0] < 0 or depth > 32 or id(node) in path:
+        if budget[0] < 0 or depth > 32:
+            raise InputError("hardening.error.spring_yaml", file=path, line=node.start_mark.line + 1)
+        if id(node) in seen:
             return
         if isinstance(node, yaml.MappingNode):
-            inner = path | {id(node)}
+            inner = seen | {id(node)}
             for key, child in node.value:
                 if isinstance(key, yaml.ScalarNode):
                     walk(child, f"{prefix}.{key.value}" if prefix else str(key.value), depth + 1, inner)
