@@ -78,9 +78,21 @@ SUPABASE_TOML_NAMING = Naming("[auth.email.smtp] host", "[auth.email.smtp] port"
                               PHRASE_PREFIX + "supabase_toml.secure")
 
 # Symfony mailer bridges (scheme "gmail+smtp" etc.) and the servers they stand for.
-SYMFONY_BRIDGES = {"gmail": ("smtp.gmail.com", 465), "sendgrid": ("smtp.sendgrid.net", 465), "mailgun": ("smtp.mailgun.org", 465),
-                   "mailjet": ("in-v3.mailjet.com", 587), "postmark": ("smtp.postmarkapp.com", 587), "brevo": ("smtp-relay.brevo.com", 587),
-                   "sendinblue": ("smtp-relay.brevo.com", 587), "ses": ("email-smtp.eu-west-1.amazonaws.com", 465)}
+def symfony_bridge(name: str) -> tuple[str, int] | None:
+    """Host and port of a Symfony provider bridge (`gmail+smtp://`): the port from frameworks.toml, the host
+    from the provider's preset in providers.toml, so a provider's host is written down once."""
+    from importlib.resources import files
+
+    from smtpdoctor.knowledge.providers import default_providers_path, load_providers
+    from smtpdoctor.knowledge.tomlcache import loads_cached
+
+    bridges = loads_cached((files("smtpdoctor.knowledge") / "frameworks.toml").read_text(encoding="utf-8"),
+                           "frameworks").get("symfony_bridges", {})
+    bridge = bridges.get(name)
+    if bridge is None:
+        return None
+    preset = load_providers(default_providers_path()).get(bridge["provider"])
+    return (preset.example_host(), bridge["port"]) if preset is not None else None
 
 
 @dataclass
@@ -326,8 +338,9 @@ def read_symfony(entries: Mapping[str, Entry], _files: list[Path], context: _Con
     scheme = parts.scheme.lower()
     host = parts.hostname
     bridge, _, transport = scheme.partition("+")
-    if bridge in SYMFONY_BRIDGES and transport in ("smtp", "smtps", ""):
-        host, default_port = SYMFONY_BRIDGES[bridge]
+    known_bridge = symfony_bridge(bridge) if bridge and transport in ("smtp", "smtps", "") else None
+    if known_bridge is not None:
+        host, default_port = known_bridge
         port = port or default_port
         scheme = "smtps" if port == 465 else "smtp"
     elif scheme in ("null", "sendmail", "native") or (scheme not in ("smtp", "smtps") and context.lint):
