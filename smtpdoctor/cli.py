@@ -182,11 +182,12 @@ def check(
                                steps_shown=live), out)
         else:
             result = run_check(read.inp, os.environ, providers, opts, source=read)
-            out.write(_render_machine(fmt, result, catalog, chosen_lang, strict, transcript, redactor))
+            plain = [value for value in (read.inp.password.value if read.inp.password else None, token_text) if value]
+            out.write(_render_machine(fmt, result, catalog, chosen_lang, strict, transcript, redactor, plain))
     return int(result.exit_code(strict))
 
 
-def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: bool, redactor) -> str:
+def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: bool, redactor, plain: list[str]) -> str:
     if fmt == "json":
         from smtpdoctor.render.json import check_document, dumps
 
@@ -204,8 +205,9 @@ def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: b
                 handle.write(markdown_summary(result, catalog, lang) + "\n")
         except OSError:
             pass
-    # ::add-mask:: for every secret of the run (password, OAuth2 token) in every encoded form
-    lines = github_lines(result, catalog, lang, redactor.mask_values(), os.environ.get("GITHUB_ACTIONS") == "true")
+    # ::add-mask:: for every secret of the run (password, OAuth2 token) in every encoded form, the plain ones first
+    masks = list(dict.fromkeys([*plain, *redactor.mask_values()]))
+    lines = github_lines(result, catalog, lang, masks, os.environ.get("GITHUB_ACTIONS") == "true")
     return "".join(line + "\n" for line in lines)
 
 
@@ -669,7 +671,8 @@ _METAVARS = {"host": "HOST", "port": "PORT", "user": "LOGIN", "sender": "ADDRESS
              "config": "FILE", "output": "FILE", "nameserver": "IP[:PORT]", "dkim_selector": "SELECTOR",
              "output_format": "FORMAT", "lang": "en|ru", "providers_file": "FILE", "relay": "PROVIDER",
              "scenario": "NAME", "file": "FILE", "files": "FILE...", "target": "DOMAIN_OR_ADDRESS", "name": "PROVIDER",
-             "concurrency": "N", "per_host": "N", "max_matches": "N", "timeout": "SECONDS", "dns_timeout": "SECONDS"}
+             "concurrency": "N", "per_host": "N", "max_matches": "N", "timeout": "SECONDS", "dns_timeout": "SECONDS", "max_time": "SECONDS",
+             "platform": "NAME"}
 
 
 def _command(args: list[str]):

@@ -11,7 +11,7 @@ from smtpdoctor.checks.static import run_static_checks_by_name
 from smtpdoctor.knowledge.catalog import load_catalog
 from smtpdoctor.knowledge.providers import default_providers_path, load_providers
 from smtpdoctor.render.findings import finding_text
-from smtpdoctor.render.i18n import Lang, render_param
+from smtpdoctor.render.i18n import Lang
 from smtpdoctor.report import Finding, Phrase, Severity, ValueSource, phrase
 from smtpdoctor.settings.model import clean, clean_host, clean_text, load_settings_input
 
