@@ -29,9 +29,16 @@ def merge(static: Iterable[Finding], probed: Iterable[Finding]) -> list[Finding]
     return [f for f in static if f.code not in probed_codes] + probed
 
 
+_DECISIVE = {"provider_phrase": 0, "enhanced_code": 1, "phrase": 2, "enhanced_class": 3, "reply_code": 4,
+             "wrapper": 5, "generic": 6}
+
+
 def _order(f: Finding) -> tuple:
+    """Most severe first; then the certain before the less certain; then the one decided by the stronger
+    evidence (a log names the same failure in several records: its most specific reading leads)."""
     count = f.seen.count if f.seen else 0
-    return (f.severity.rank, not f.certain, -count)
+    strength = _DECISIVE.get(f.decided_by.kind, 7) if f.decided_by else 7
+    return (f.severity.rank, not f.certain, strength, -count)
 
 
 def verdict_of(findings: Iterable[Finding]) -> Verdict:

@@ -43,13 +43,27 @@ ALLOWED = {
     "smtpdoctor", "docker-compose", "gotrue", "windows", "unix", "linux", "macos", "java", "certbot", "azure", "cloud",
     "digitalocean", "linode", "hetzner", "fly.io", "cloudflare", "workers", "lambda", "graph", "office", "365",
     "permerror", "temperror", "softfail", "fail", "pass", "return-path", "_domainkey", "mailbox",
+    # proper names from the provider, platform and framework data
+    "swiftmailer", "deno", "dokku", "knative", "caldav", "carddav", "entra", "turbify", "fastmail", "proton",
+    "icloud+", "msdn", "vnet", "paas", "rdns", "localhost",
 }
+# Product names made of ordinary English words: allowed only as the whole name, spelled exactly so.
+ALLOWED_NAMES = (
+    "App Service Environment", "App Service", "Azure Functions", "Azure Communication Services", "Cloud Run",
+    "Cloud Functions", "Compute Engine", "Edge Functions", "Deno Deploy", "Heroku Labs", "App Platform",
+    "Visual Studio", "Enterprise Agreement", "Enterprise Dev/Test", "High Volume Email", "Inbound Parse",
+    "Yahoo Small Business", "Proton Mail Bridge",
+)
 TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.+/@:-]*")
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 
 def _latin_words(text: str) -> list[str]:
     text = re.sub(r"\{[a-z_|]+\}", "", text)  # placeholders
+    for name in ALLOWED_NAMES:
+        text = text.replace(name, "")
+    text = re.sub(r"\b\d+(?:\.\d+)*\.x\b", "", text)  # version series: 9.0.x
+    text = re.sub(r"(?<![\w.])(?:\.[a-z]{2,})+\b", "", text)  # domain zones: .eu, .com.au
     text = re.sub(r"https?://\S+|`[^`]*`|«[^»]*»|\"[^\"]*\"|--[a-z][a-z0-9-]*", "", text)  # URLs, code, quoted names, options
     bad = []
     for token in TOKEN.findall(text):

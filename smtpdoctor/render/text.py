@@ -181,6 +181,9 @@ def check_blocks(report: Report, catalog: Catalog, lang: Lang, strict: bool = Fa
     if report.insecure:
         blocks.append(line(tr("heading.insecure", lang), "bold red"))
     provider = report.provider_name or tr("heading.provider_unknown", lang)
+    preset = providers.get(report.provider) if providers is not None and report.provider else None
+    if preset is not None:  # the name the reader knows it by ("Яндекс Почта" in Russian)
+        provider = render_param(preset.display_name(), lang)
     blocks.append(Block().add(tr("heading.provider", lang) + ":", "bold").add(" " + provider))
     if report.recognised is not None:  # how the provider was recognised from DNS ("MX ... → Google Workspace")
         blocks.append(line(render_param(report.recognised, lang), "dim", indent=2))
