@@ -88,3 +88,19 @@ def test_pattern_matches_its_example(code, pattern):
 def test_every_ui_message_has_both_languages():
     for mid in message_ids():
         assert tr(mid, Lang.EN).strip() and tr(mid, Lang.RU).strip(), mid
+
+
+def test_hot_path_types_mirror_their_schemas():
+    """The catalog and provider files are validated by pydantic schemas and read into plain dataclasses;
+    the two sides must name the same fields, or a field could be validated and then silently dropped."""
+    from dataclasses import fields
+
+    from smtpdoctor.knowledge import catalog, catalog_schema, providers, providers_schema
+
+    pairs = [(catalog.Diagnosis, catalog_schema.Diagnosis), (catalog.Variant, catalog_schema.Variant),
+             (catalog.ProviderAdvice, catalog_schema.ProviderAdvice), (catalog.Pattern, catalog_schema.Pattern),
+             (providers.ProviderPreset, providers_schema.ProviderPresetSchema)]
+    renamed = {"weak": "strength"}  # the data says strength = "weak"; the reader keeps a bool
+    for plain, schema in pairs:
+        plain_names = {renamed.get(f.name, f.name) for f in fields(plain)}
+        assert plain_names == set(schema.model_fields), (plain.__name__, plain_names ^ set(schema.model_fields))

@@ -7,16 +7,13 @@ from importlib.resources import files
 
 from dataclasses import dataclass, field
 
+from smtpdoctor.knowledge.providers import Bilingual
 from smtpdoctor.report import Finding, Severity
 
 
-@dataclass(frozen=True)
-class Text:
-    en: str
-    ru: str
-
-    def get(self, lang: str) -> str:
-        return self.ru if lang == "ru" else self.en
+# A text in both languages, as the data files write it ({ en = ..., ru = ... }): one type for the catalog
+# and the provider presets.
+Text = Bilingual
 
 
 @dataclass(frozen=True)

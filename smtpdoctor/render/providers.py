@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from smtpdoctor.render.i18n import Lang, tr
+from smtpdoctor.render.i18n import Lang, render_param, tr
 from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
 
 
@@ -17,23 +17,18 @@ def username_text(preset: ProviderPreset, lang: Lang) -> str:
     return tr(f"providers.user_{preset.username.rule}", lang, value=preset.username.value or "")
 
 
-def env_lines(preset: ProviderPreset) -> list[str]:
+def env_lines(preset: ProviderPreset, lang: Lang = Lang.EN) -> list[str]:
+    """Ready-to-paste SMTP_* lines; what the user must fill in is a placeholder in the reader's language."""
     mode = preset.default_mode()
-    user = {
-        "address": f"you@{preset.domains[0] if preset.domains else 'example.com'}",
-        "literal": preset.username.value or "",
-        "domain_address": "postmaster@mg.your-domain.com",
-        "dashboard": "<SMTP login from the dashboard>",
-    }[preset.username.rule]
-    secret = {
-        "app_password": "<app password, no spaces>",
-        "api_key": "<API key>",
-        "smtp_password": "<SMTP password/key>",
-        "token": "<server API token>",
-        "oauth_only": "<not usable: OAuth2 only>",
-        "password": "<mailbox password>",
-    }[preset.password.kind]
-    sender = user if preset.sender_rule == "account" and "@" in user else "noreply@your-domain.com"
+    rule = preset.username.rule
+    if rule == "address":
+        user = f"you@{preset.domains[0] if preset.domains else 'example.com'}"
+    elif rule == "literal":
+        user = preset.username.value or ""
+    else:  # domain_address, dashboard
+        user = tr(f"providers.env_value.{rule}", lang)
+    secret = tr(f"providers.env_value.{preset.password.kind}", lang)
+    sender = user if preset.sender_rule == "account" and "@" in user else tr("providers.env_value.sender", lang)
     return [
         f"SMTP_HOST={preset.example_host()}",
         f"SMTP_PORT={preset.default_port}",
@@ -63,7 +58,7 @@ def render_provider_table(stream, catalog: ProviderCatalog, lang: Lang) -> None:
     table.add_column(tr("providers.username", lang), overflow="fold")
     for preset in catalog.presets.values():
         hosts = "\n".join(preset.hosts[:2]) or preset.example_host()
-        table.add_row(preset.id, escape(preset.name), escape(hosts), ports_text(preset), escape(username_text(preset, lang)))
+        table.add_row(preset.id, escape(render_param(preset.display_name(), lang)), escape(hosts), ports_text(preset), escape(username_text(preset, lang)))
     console.print(table)
 
 
@@ -71,7 +66,7 @@ def render_provider(stream, preset: ProviderPreset, lang: Lang) -> None:
     from smtpdoctor.render.console import console_for
 
     console = console_for(stream)
-    console.print(f"[bold]{escape(preset.name)}[/bold] [dim]({preset.id})[/dim]")
+    console.print(f"[bold]{escape(render_param(preset.display_name(), lang))}[/bold] [dim]({preset.id})[/dim]")
     rows: list[tuple[str, str]] = [
         (tr("providers.hosts", lang), ", ".join(preset.hosts + preset.host_patterns)),
         (tr("providers.ports", lang), ports_text(preset)),
@@ -93,5 +88,5 @@ def render_provider(stream, preset: ProviderPreset, lang: Lang) -> None:
         table.add_row(f"[bold]{escape(key)}[/bold]", escape(value))
     console.print(table)
     console.print(f"\n[bold]{tr('providers.env', lang)}:[/bold]")
-    for line in env_lines(preset):
+    for line in env_lines(preset, lang):
         console.print(f"  {escape(line)}")
