@@ -10,9 +10,7 @@ import argparse
 import base64
 import json
 import os
-import resource
 import subprocess
-import sys
 import tempfile
 import threading
 import time

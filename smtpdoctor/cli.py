@@ -21,7 +21,6 @@ from smtpdoctor.exitcodes import ExitCode
 
 app = typer.Typer(
     name="smtpdoctor",
-    help="Why does my app's email not send, and what exactly do I change? (en/ru)",
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -30,13 +29,13 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-LangOpt = Annotated[Optional[str], typer.Option("--lang", help="en or ru (default: SMTPDOCTOR_LANG, then LC_ALL/LC_MESSAGES/LANG)")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="text or json")]
-CheckFormatOpt = Annotated[str, typer.Option("--format", "-f", help="text, json, github or junit")]
-NameserverOpt = Annotated[Optional[list[str]], typer.Option("--nameserver", help="DNS server IP[:PORT] to ask (repeatable; default: the system resolver)")]
-DnsTimeoutOpt = Annotated[float, typer.Option("--dns-timeout", help="seconds for each DNS lookup")]
-SelectorOpt = Annotated[Optional[list[str]], typer.Option("--dkim-selector", help="also check this DKIM selector (repeatable)")]
-ProvidersOpt = Annotated[Optional[Path], typer.Option("--providers", help="providers.toml to use (or SMTPDOCTOR_PROVIDERS)")]
+LangOpt = Annotated[Optional[str], typer.Option("--lang")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f")]
+CheckFormatOpt = Annotated[str, typer.Option("--format", "-f")]
+NameserverOpt = Annotated[Optional[list[str]], typer.Option("--nameserver")]
+DnsTimeoutOpt = Annotated[float, typer.Option("--dns-timeout")]
+SelectorOpt = Annotated[Optional[list[str]], typer.Option("--dkim-selector")]
+ProvidersOpt = Annotated[Optional[Path], typer.Option("--providers")]
 
 
 def _version(value: bool) -> None:
@@ -47,8 +46,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="show internal errors with a traceback (never shows secrets' values)")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
+    debug: Annotated[bool, typer.Option("--debug")] = False,
 ) -> None:
     """smtpdoctor: check SMTP settings, probe the server, explain logs."""
 
@@ -80,32 +79,32 @@ def _providers(path: Path | None):
 
 @app.command()
 def check(
-    host: Annotated[Optional[str], typer.Option(help="SMTP host (overrides SMTP_HOST)")] = None,
-    port: Annotated[Optional[str], typer.Option(help="SMTP port (overrides SMTP_PORT)")] = None,
-    secure: Annotated[Optional[bool], typer.Option("--secure/--no-secure", help="true = implicit TLS (465); false = STARTTLS when offered (nodemailer's meaning)")] = None,
-    user: Annotated[Optional[str], typer.Option(help="login (overrides SMTP_USER)")] = None,
-    sender: Annotated[Optional[str], typer.Option(help="From address (overrides SMTP_FROM)")] = None,
-    provider: Annotated[Optional[str], typer.Option(help="force a provider preset (see `smtpdoctor providers`)")] = None,
-    env_file: Annotated[Optional[Path], typer.Option("--env-file", help="read settings from a .env file (below the environment in priority)")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from standard input")] = False,
-    password: Annotated[Optional[str], typer.Option("--password", help="the password (leaks into shell history: prefer SMTP_PASS)")] = None,
-    oauth2_token_stdin: Annotated[bool, typer.Option("--oauth2-token-stdin", help="read an OAuth2 access token from standard input and log in with XOAUTH2/OAUTHBEARER (or SMTP_OAUTH2_TOKEN)")] = False,
-    platform: Annotated[Optional[str], typer.Option("--platform", help="the hosting platform the app runs on, for its port rules: an id from `smtpdoctor platforms`, auto (default: from the environment) or none")] = None,
-    ports: Annotated[bool, typer.Option("--ports", help="race 25, 465, 587, 2525 and the provider's ports per IP family within one --timeout and print the table")] = False,
-    offline: Annotated[bool, typer.Option(help="check the settings only; no DNS, no connection")] = False,
-    timeout: Annotated[float, typer.Option(help="seconds for each wait: the connection, each reply (see --max-time)")] = 10.0,
-    max_time: Annotated[float, typer.Option("--max-time", help="seconds for the whole check, every step included (like curl's --max-time)")] = 60.0,
-    send_to: Annotated[Optional[str], typer.Option("--send-to", help="also send a short test message to this address")] = None,
-    transcript: Annotated[bool, typer.Option(help="print the SMTP dialogue (credentials redacted)")] = False,
-    allow_plaintext_auth: Annotated[bool, typer.Option("--allow-plaintext-auth", help="allow AUTH over an unencrypted connection (lab servers only)")] = False,
-    insecure: Annotated[bool, typer.Option(help="do not verify the server certificate (prints a warning)")] = False,
-    ca_file: Annotated[Optional[Path], typer.Option("--ca-file", help="extra CA certificate(s) to trust, PEM")] = None,
-    ehlo_name: Annotated[Optional[str], typer.Option("--ehlo-name", help="name to send in EHLO")] = None,
-    strict: Annotated[bool, typer.Option(help="exit 1 on warnings too")] = False,
-    no_dns: Annotated[bool, typer.Option("--no-dns", help="skip the sender-domain DNS checks (SPF, DKIM, DMARC)")] = False,
-    source: Annotated[Optional[str], typer.Option("--source", help="settings format: nodemailer, django, laravel, symfony, supabase, spring (default: detected)")] = None,
-    config: Annotated[Optional[list[Path]], typer.Option("--config", help="a config file: supabase/config.toml, application.properties or application.yml")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write the report to this file")] = None,
+    host: Annotated[Optional[str], typer.Option()] = None,
+    port: Annotated[Optional[str], typer.Option()] = None,
+    secure: Annotated[Optional[bool], typer.Option("--secure/--no-secure")] = None,
+    user: Annotated[Optional[str], typer.Option()] = None,
+    sender: Annotated[Optional[str], typer.Option()] = None,
+    provider: Annotated[Optional[str], typer.Option()] = None,
+    env_file: Annotated[Optional[Path], typer.Option("--env-file")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    password: Annotated[Optional[str], typer.Option("--password")] = None,
+    oauth2_token_stdin: Annotated[bool, typer.Option("--oauth2-token-stdin")] = False,
+    platform: Annotated[Optional[str], typer.Option("--platform")] = None,
+    ports: Annotated[bool, typer.Option("--ports")] = False,
+    offline: Annotated[bool, typer.Option()] = False,
+    timeout: Annotated[float, typer.Option()] = 10.0,
+    max_time: Annotated[float, typer.Option("--max-time")] = 60.0,
+    send_to: Annotated[Optional[str], typer.Option("--send-to")] = None,
+    transcript: Annotated[bool, typer.Option()] = False,
+    allow_plaintext_auth: Annotated[bool, typer.Option("--allow-plaintext-auth")] = False,
+    insecure: Annotated[bool, typer.Option()] = False,
+    ca_file: Annotated[Optional[Path], typer.Option("--ca-file")] = None,
+    ehlo_name: Annotated[Optional[str], typer.Option("--ehlo-name")] = None,
+    strict: Annotated[bool, typer.Option()] = False,
+    no_dns: Annotated[bool, typer.Option("--no-dns")] = False,
+    source: Annotated[Optional[str], typer.Option("--source")] = None,
+    config: Annotated[Optional[list[Path]], typer.Option("--config")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,
     nameserver: NameserverOpt = None,
     dns_timeout: DnsTimeoutOpt = 5.0,
     dkim_selector: SelectorOpt = None,
@@ -354,19 +353,19 @@ def _check_dns_options(nameservers: list[str] | None, timeout: float) -> None:
 
 @app.command()
 def batch(
-    file: Annotated[Path, typer.Argument(help="JSON Lines or CSV: id, host, port, secure, user, password (or env:VAR), sender, provider")],
-    concurrency: Annotated[int, typer.Option(help="checks running at once")] = 32,
-    per_host: Annotated[int, typer.Option("--per-host", help="checks at once against one host")] = 16,
-    timeout: Annotated[float, typer.Option(help="seconds for each probe step")] = 10.0,
-    offline: Annotated[bool, typer.Option(help="settings checks only")] = False,
-    no_dns: Annotated[bool, typer.Option("--no-dns", help="skip the sender-domain DNS checks")] = False,
+    file: Annotated[Path, typer.Argument()],
+    concurrency: Annotated[int, typer.Option()] = 32,
+    per_host: Annotated[int, typer.Option("--per-host")] = 16,
+    timeout: Annotated[float, typer.Option()] = 10.0,
+    offline: Annotated[bool, typer.Option()] = False,
+    no_dns: Annotated[bool, typer.Option("--no-dns")] = False,
     nameserver: NameserverOpt = None,
     dns_timeout: DnsTimeoutOpt = 5.0,
-    ca_file: Annotated[Optional[Path], typer.Option("--ca-file", help="extra CA certificate(s) to trust, PEM")] = None,
-    allow_plaintext_auth: Annotated[bool, typer.Option("--allow-plaintext-auth", help="allow AUTH over an unencrypted connection (lab servers only)")] = False,
-    strict: Annotated[bool, typer.Option(help="count a configuration with warnings as failed too")] = False,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write the JSON lines to this file")] = None,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="summary: text or json")] = "text",
+    ca_file: Annotated[Optional[Path], typer.Option("--ca-file")] = None,
+    allow_plaintext_auth: Annotated[bool, typer.Option("--allow-plaintext-auth")] = False,
+    strict: Annotated[bool, typer.Option()] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f")] = "text",
     lang: LangOpt = None,
     providers_file: ProvidersOpt = None,
 ) -> int:
@@ -441,9 +440,9 @@ def _render_batch_summary(summary, fmt: str, lang) -> None:
 
 @app.command()
 def lint(
-    files: Annotated[list[Path], typer.Argument(help=".env files, supabase/config.toml, application.properties/.yml")],
-    source: Annotated[Optional[str], typer.Option("--source", help="settings format (default: detected per file)")] = None,
-    strict: Annotated[bool, typer.Option(help="exit 1 on warnings too")] = False,
+    files: Annotated[list[Path], typer.Argument()],
+    source: Annotated[Optional[str], typer.Option("--source")] = None,
+    strict: Annotated[bool, typer.Option()] = False,
     lang: LangOpt = None,
     providers_file: ProvidersOpt = None,
 ) -> int:
@@ -470,12 +469,12 @@ def lint(
 
 @app.command("dns")
 def dns_cmd(
-    target: Annotated[str, typer.Argument(help="a domain or an address, e.g. karto.help@ro.ru")],
-    relay: Annotated[Optional[str], typer.Option("--relay", help="the provider the mail is sent through, e.g. smtp2go")] = None,
+    target: Annotated[str, typer.Argument()],
+    relay: Annotated[Optional[str], typer.Option("--relay")] = None,
     nameserver: NameserverOpt = None,
     dns_timeout: DnsTimeoutOpt = 5.0,
     dkim_selector: SelectorOpt = None,
-    strict: Annotated[bool, typer.Option(help="exit 1 on warnings too")] = False,
+    strict: Annotated[bool, typer.Option()] = False,
     output_format: FormatOpt = "text",
     lang: LangOpt = None,
     providers_file: ProvidersOpt = None,
@@ -536,7 +535,7 @@ def platforms_cmd(
 
 @app.command("providers")
 def providers_cmd(
-    name: Annotated[Optional[str], typer.Argument(help="provider id, e.g. gmail")] = None,
+    name: Annotated[Optional[str], typer.Argument()] = None,
     output_format: FormatOpt = "text",
     lang: LangOpt = None,
     providers_file: ProvidersOpt = None,
@@ -573,8 +572,8 @@ def providers_cmd(
 
 @app.command()
 def explain(
-    files: Annotated[Optional[list[str]], typer.Argument(help="log files (.gz read transparently); - or nothing = standard input")] = None,
-    max_matches: Annotated[int, typer.Option("--max-matches", help="list at most this many matching lines in JSON")] = 1000,
+    files: Annotated[Optional[list[str]], typer.Argument()] = None,
+    max_matches: Annotated[int, typer.Option("--max-matches")] = 1000,
     output_format: FormatOpt = "text",
     lang: LangOpt = None,
     providers_file: ProvidersOpt = None,
@@ -621,10 +620,10 @@ def explain(
 
 @app.command()
 def demo(
-    scenario: Annotated[str, typer.Option("--scenario", "-s", help="which fault to show (see --list)")] = "healthy",
-    list_scenarios: Annotated[bool, typer.Option("--list", help="list the scenarios")] = False,
-    all_scenarios: Annotated[bool, typer.Option("--all", help="run every scenario and summarise")] = False,
-    transcript: Annotated[bool, typer.Option(help="print the SMTP dialogue (credentials redacted)")] = False,
+    scenario: Annotated[str, typer.Option("--scenario", "-s")] = "healthy",
+    list_scenarios: Annotated[bool, typer.Option("--list")] = False,
+    all_scenarios: Annotated[bool, typer.Option("--all")] = False,
+    transcript: Annotated[bool, typer.Option()] = False,
     output_format: FormatOpt = "text",
     lang: LangOpt = None,
 ) -> int:
@@ -677,21 +676,37 @@ _METAVARS = {"host": "HOST", "port": "PORT", "user": "LOGIN", "sender": "ADDRESS
 
 def _command(args: list[str]):
     """The Click command behind the Typer app, polished only when help is shown (so --version stays fast):
-    placeholders, exit codes, and Russian descriptions with --lang ru or a Russian locale."""
-    if not ({"-h", "--help"} & set(args)) and args:
+    placeholders, exit codes, and every description and option text in the reader's language."""
+    if not _help_wanted(args):
         return typer.main.get_command(app)
-    from smtpdoctor.render.i18n import Lang, detect_lang, has_message, tr
+    from smtpdoctor.render.i18n import detect_lang
 
     peek = _peek_lang(args)
-    lang = detect_lang(peek if peek in ("en", "ru") else None, os.environ)
     root = typer.main.get_command(app)
-    shared = {"lang": "lang", "strict": "strict", "providers_file": "providers_file", "offline": "offline",
-              "help": "help"}
+    _polish_help(root, detect_lang(peek if peek in ("en", "ru") else None, os.environ))
+    return root
+
+
+def _help_wanted(args: list[str]) -> bool:
+    # Shell completion counts too: zsh and fish show each option's help next to its name.
+    return not args or bool({"-h", "--help"} & set(args)) or "_SMTPDOCTOR_COMPLETE" in os.environ
+
+
+def _polish_help(root, lang) -> None:
+    """Texts from `newuser.help.*` (phrases/newuser.toml), Click's own words too in a language other than English."""
+    from smtpdoctor.render.i18n import Lang, tr
+
+    # `smtpdoctor --lang ru -h`: the root takes --lang for its help only (hidden; each command has its own).
+    root.params.append(typer.core.TyperOption(param_decls=["--lang"], hidden=True, expose_value=False))
+    contexts: dict[type, type] = {}
     for name, command in [("root", root), *getattr(root, "commands", {}).items()]:
+        command.help = tr(f"newuser.help.{name}", lang)
+        command.short_help = None
         command.epilog = tr("newuser.help.exit_codes", lang)
-        if lang is Lang.RU and has_message(f"newuser.help.{name}"):
-            command.help = tr(f"newuser.help.{name}", lang)
-            command.short_help = None
+        _help_option_text(command, tr("newuser.help.option.help", lang))
+        if lang is not Lang.EN:
+            base = command.context_class
+            command.context_class = contexts.setdefault(base, _translated_context(base, lang))
         for param in command.params:
             if getattr(param, "is_flag", False) or param.name is None:
                 pass
@@ -701,13 +716,63 @@ def _command(args: list[str]):
                 param.metavar = _METAVARS[param.name]
                 if getattr(param, "param_type_name", "") == "argument":  # Typer would print {FILE} in usage
                     param.make_metavar = lambda ctx=None, usage=False, _m=_METAVARS[param.name]: _m
-            if lang is Lang.RU and param.name in shared:
-                param.help = tr(f"newuser.help.{shared[param.name]}", lang)
-            elif lang is Lang.RU and param.name == "output_format":
-                param.help = tr("newuser.help.format_check" if name == "check" else "newuser.help.format", lang)
-            elif lang is Lang.RU and param.name == "timeout" and name == "check":
-                param.help = tr("newuser.help.timeout", lang)
-    return root
+            message_id = help_message_id(name, param.name)
+            if message_id is not None:
+                param.help = tr(message_id, lang)
+
+
+def help_message_id(command: str, param: str | None) -> str | None:
+    """The text of a command's option or argument: its own (`newuser.help.option_check.timeout`), else the shared one."""
+    from smtpdoctor.render.i18n import has_message
+
+    for message_id in (f"newuser.help.option_{command}.{param}", f"newuser.help.option.{param}"):
+        if has_message(message_id):
+            return message_id
+    return None
+
+
+def _help_option_text(command, text: str) -> None:
+    """-h/--help is made by Click on first use, after our loop: give it its text then."""
+    make = command.get_help_option
+
+    def get_help_option(ctx):
+        option = make(ctx)
+        if option is not None:
+            option.help = text
+        return option
+
+    command.get_help_option = get_help_option
+
+
+def _translated_context(base, lang):
+    """A Click context whose help formatter says `Usage:`, the headings and `[default: x; required]` in `lang`."""
+    import re
+
+    from smtpdoctor.render.i18n import tr
+
+    headings = {word: tr(f"newuser.help.heading.{word.lower()}", lang) for word in ("Options", "Arguments", "Commands")}
+    notes = {"default:": tr("newuser.help.heading.default", lang), "required": tr("newuser.help.heading.required", lang)}
+    note = re.compile(r"\[((?:default: [^\[\]]*|required)(?:; (?:default: [^\[\]]*|required))*)\]\Z")
+
+    def translated_notes(text: str) -> str:
+        found = note.search(text or "")
+        if not found:
+            return text
+        parts = [notes["required"] if part == "required" else f"{notes['default:']} {part[len('default: '):]}"
+                 for part in found.group(1).split("; ")]
+        return f"{text[:found.start()]}[{'; '.join(parts)}]"
+
+    class HelpFormatter(base.formatter_class):
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args, f"{tr('newuser.help.heading.usage', lang)} " if prefix is None else prefix)
+
+        def write_heading(self, heading: str) -> None:
+            super().write_heading(headings.get(heading, heading))
+
+        def write_dl(self, rows, *args, **kwargs) -> None:
+            super().write_dl([(term, translated_notes(text)) for term, text in rows], *args, **kwargs)
+
+    return type(f"{lang.value.title()}HelpContext", (base,), {"formatter_class": HelpFormatter})
 
 
 def _peek_lang(argv: list[str]) -> str | None:

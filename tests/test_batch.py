@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from conftest import SECRET
 from smtpdoctor.testing.server import DEMO_PASSWORD, DEMO_USER, ServerSpec, SilentSMTP

@@ -14,7 +14,7 @@ from smtpdoctor.knowledge.catalog import load_catalog
 from smtpdoctor.knowledge.providers import default_providers_path, load_providers
 from smtpdoctor.render.findings import finding_text
 from smtpdoctor.render.i18n import Lang, message_ids, render_param
-from smtpdoctor.report import Evidence, Finding, phrase
+from smtpdoctor.report import Finding, phrase
 from smtpdoctor.settings.frameworks import NAMINGS, PHRASE_PREFIX, SUPABASE_TOML_NAMING, SourceFormat, read_source
 from smtpdoctor.settings.model import clean, clean_host, clean_text
 

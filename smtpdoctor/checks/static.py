@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 
 from smtpdoctor.report import Evidence, EvidenceKind, Finding, Param, Phrase, Severity, ValueSource, phrase
-from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset, TlsMode, looks_like_hostname
+from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset, looks_like_hostname
 from smtpdoctor.settings.model import ENV_NAMES, QUOTES, SettingsInput, SmtpSettings, clean_host, clean_text, parse_bool, parse_port
 
 MAILBOX_PORTS = {143: "IMAP", 993: "IMAP", 110: "POP3", 995: "POP3"}

@@ -13,7 +13,7 @@ import selectors
 import socket
 import time
 
-from smtpdoctor.report import Evidence, EvidenceKind, PortAttempt, PortTable, phrase
+from smtpdoctor.report import Evidence, EvidenceKind, PortAttempt, PortTable
 
 SMTP_PORTS = (25, 465, 587, 2525)
 

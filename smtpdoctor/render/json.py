@@ -15,7 +15,7 @@ from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.render.findings import finding_text
 from smtpdoctor.render.i18n import Lang, render_param, source_label
 from smtpdoctor.render.params import param_json
-from smtpdoctor.report import DnsReport, Evidence, Finding, Phrase, Report, ValueSource
+from smtpdoctor.report import DnsReport, Evidence, Finding, Report, ValueSource
 
 SCHEMA = 1
 # The fields whose content follows --lang; everything else in a document is the same in every language.

@@ -7,7 +7,6 @@ its control characters shown visibly (ESC as \\x1b): nothing from outside can dr
 from __future__ import annotations
 
 import os
-import re
 import textwrap
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field

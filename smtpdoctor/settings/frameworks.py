@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 from smtpdoctor.secret import Secret
 
 from smtpdoctor.errors import InputError, UsageError, os_reason
-from smtpdoctor.report import Evidence, EvidenceKind, Finding, Param, ValueSource, phrase
+from smtpdoctor.report import Finding, Param, ValueSource, phrase
 from smtpdoctor.settings.model import ENV_NAMES, RawValue, SettingsInput, load_settings_input, parse_bool, read_env_file
 from smtpdoctor.settings.semantics import IMPLICIT, INVALID, NONE, Decision, Version, decide, find_version
 
