@@ -29,6 +29,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+# Help texts of commands, options and arguments live in knowledge/phrases/newuser.toml (`newuser.help.*`, en and
+# ru); _polish_help sets them only when help or shell completion is shown.
 LangOpt = Annotated[Optional[str], typer.Option("--lang")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f")]
 CheckFormatOpt = Annotated[str, typer.Option("--format", "-f")]
@@ -370,8 +372,6 @@ def batch(
     providers_file: ProvidersOpt = None,
 ) -> int:
     """Check many configurations concurrently: one JSON line each, then a summary (codes, providers)."""
-    import json
-
     from smtpdoctor.app import CheckOptions
     from smtpdoctor.batch import run_batch
     from smtpdoctor.errors import NOT_A_FILE, UsageError
@@ -541,7 +541,6 @@ def providers_cmd(
     providers_file: ProvidersOpt = None,
 ) -> int:
     """List the known providers, or show one with ready-to-paste env lines."""
-    from smtpdoctor.errors import UsageError
     from smtpdoctor.render.providers import provider_detail_json, render_provider, render_provider_table
 
     chosen_lang = _lang(lang)
@@ -751,14 +750,16 @@ def _translated_context(base, lang):
     from smtpdoctor.render.i18n import tr
 
     headings = {word: tr(f"newuser.help.heading.{word.lower()}", lang) for word in ("Options", "Arguments", "Commands")}
-    notes = {"default:": tr("newuser.help.heading.default", lang), "required": tr("newuser.help.heading.required", lang)}
+    # No-break spaces keep a note in one piece when Click wraps the text ("[по" at a line end reads badly).
+    notes = {"default:": tr("newuser.help.heading.default", lang).replace(" ", "\u00a0"),
+             "required": tr("newuser.help.heading.required", lang).replace(" ", "\u00a0")}
     note = re.compile(r"\[((?:default: [^\[\]]*|required)(?:; (?:default: [^\[\]]*|required))*)\]\Z")
 
     def translated_notes(text: str) -> str:
         found = note.search(text or "")
         if not found:
             return text
-        parts = [notes["required"] if part == "required" else f"{notes['default:']} {part[len('default: '):]}"
+        parts = [notes["required"] if part == "required" else f"{notes['default:']}\u00a0{part[len('default: '):]}"
                  for part in found.group(1).split("; ")]
         return f"{text[:found.start()]}[{'; '.join(parts)}]"
 
