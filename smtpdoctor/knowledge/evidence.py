@@ -83,7 +83,7 @@ _CODE_FORMS = re.compile(
     r"|(?:^|[\s(\[])\(([45]\d\d)\)",
     re.I)
 _ENHANCED = re.compile(r"(?<![\w.@/:=#+-])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.%-])")  # "5.4.5SMTP": PHPMailer glues
-_SMTP_CONTEXT = re.compile(r"smtp|e?smtp|mail|auth|rcpt|starttls|ehlo|helo|postfix|exim|gsmtp|relay|mailbox|sender|"
+_SMTP_CONTEXT = re.compile(r"smtp|mail|auth|rcpt|starttls|ehlo|helo|postfix|exim|gsmtp|relay|mailbox|sender|"
                            r"recipient|response|reply|server", re.I)
 _CONTINUED = re.compile(r"(?m)^(\W{0,4})(\d{3})-(?=\S)")  # "535-5.7.8 ..." lines of a multi-line reply
 _SILENT_FAILURES = {"net.greeting_timeout", "net.reset"}
@@ -163,7 +163,7 @@ def _command_word(raw: str) -> str | None:
 
 class EvidenceEngine:
     def __init__(self, catalog: Catalog, knowledge: StatusKnowledge) -> None:
-        from smtpdoctor.knowledge.matcher import _needle_finder
+        from smtpdoctor.knowledge.matcher import needle_finder
         from smtpdoctor.logs.needles import needles_for
 
         self.catalog = catalog
@@ -174,7 +174,7 @@ class EvidenceEngine:
         self._term_needles = [(term, frozenset([term.literal] if term.literal is not None
                                                else needles_for(term.regex.pattern)))
                               for term in knowledge.terms]
-        self._term_present = _needle_finder(sorted({n for _, ns in self._term_needles for n in ns}))
+        self._term_present = needle_finder(sorted({n for _, ns in self._term_needles for n in ns}))
 
     def needles(self) -> set[str]:
         return self.matcher.all_needles() | self.knowledge.needles()
