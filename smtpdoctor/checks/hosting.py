@@ -11,7 +11,7 @@ from datetime import date
 from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
 from smtpdoctor.report import Finding, PortTable, StepName, phrase
 
-from smtpdoctor.checks.platform import PREFERRED  # noqa: E402
+from smtpdoctor.knowledge.ports import preference  # noqa: E402
 
 PASSWORD_ONLY_CODES = {"auth.basic_auth_disabled", "config.password_format"}
 
@@ -111,19 +111,20 @@ def _addresses(host: str, port: int, options) -> list[tuple]:
 
 def port_table(settings, preset: ProviderPreset | None, options, findings: list[Finding]) -> tuple[PortTable | None, list[Finding]]:
     """Race every SMTP port per IP family within one --timeout; a verdict, and `all_ports` when nothing connects."""
-    from smtpdoctor.probe.ports import SMTP_PORTS, open_ports, preflight
+    from smtpdoctor.knowledge.ports import preflight_ports
+    from smtpdoctor.probe.ports import open_ports, preflight
 
     addresses = _addresses(settings.host, settings.port, options)
     if not addresses:
         return None, []
-    ports = [*SMTP_PORTS, *(p.port for p in preset.ports)] if preset else list(SMTP_PORTS)
+    ports = [*preflight_ports(), *(p.port for p in preset.ports)] if preset else list(preflight_ports())
     table = preflight(settings.host, settings.port, ports, addresses, options.timeout)
     working = open_ports(table)
     added: list[Finding] = []
     if settings.port in working:
         verdict = phrase("platform.ports.verdict_ok", port=settings.port)
     elif working:
-        best = min(working, key=lambda p: (PREFERRED.index(p) if p in PREFERRED else 9, p))
+        best = min(working, key=preference)
         mode = preset.mode_of(best) if preset else None
         secure = mode.secure if mode is not None else best in (465, 2465, 8465)
         verdict = phrase("platform.ports.verdict_other", port=settings.port, working_port=best, working_secure=secure)

@@ -16,9 +16,9 @@ from datetime import date
 from smtpdoctor.knowledge.extras import AuthChange, ProviderExtra
 from smtpdoctor.knowledge.platforms import Platform, PlatformCatalog, PlatformRule
 from smtpdoctor.knowledge.providers import ProviderPreset
+from smtpdoctor.knowledge.ports import preference, preferred, preflight_ports
 from smtpdoctor.report import Evidence, EvidenceKind, Finding, Phrase, ValueSource, phrase
 
-PREFERRED = (587, 2525, 2587, 465)  # submission with STARTTLS first, implicit TLS last
 RETIREMENT_NOTICE_DAYS = 400  # an announced change this close (or already past) is worth a warning
 
 
@@ -53,13 +53,13 @@ def _alternative(rule: PlatformRule, platform: Platform, preset: ProviderPreset 
     if preset is not None:
         open_ports = [p for p in preset.ports if p.port not in blocked and p.port != port]
         if open_ports:
-            best = min(open_ports, key=lambda p: (PREFERRED.index(p.port) if p.port in PREFERRED else 9, p.port))
+            best = min(open_ports, key=lambda p: preference(p.port))
             return phrase("platform.alternative.port", port=best.port, secure=best.mode.secure)
         return phrase("platform.alternative.api")
     if platform.https_api_hint and not rule.allowed_ports:
         return phrase("platform.alternative.api")
     allowed = tuple(p for p in rule.allowed_ports if p not in blocked) or tuple(
-        p for p in (587, 465, 2525) if p not in blocked)
+        p for p in preferred(preflight_ports()) if p not in blocked and p != 25)
     return phrase("platform.alternative.any", ports=allowed) if allowed else phrase("platform.alternative.api")
 
 

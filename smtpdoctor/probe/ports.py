@@ -15,7 +15,6 @@ import time
 
 from smtpdoctor.report import Evidence, EvidenceKind, PortAttempt, PortTable
 
-SMTP_PORTS = (25, 465, 587, 2525)
 
 
 def family_name(family: int) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from smtpdoctor.knowledge.catalog import load_catalog
-from smtpdoctor.knowledge.ports import alternate_ports
+from smtpdoctor.knowledge.ports import alternate_ports, preference
 from smtpdoctor.report import (
     Evidence,
     EvidenceKind,
@@ -342,7 +342,7 @@ class Probe:
                     thread.join(max(0.0, remaining(deadline)) + 0.2)
                 working = sorted(p for p, ok in outcomes.items() if ok)
                 if working:
-                    best = min(working, key=lambda p: (p not in (587, 2525, 2587, 465), p))
+                    best = min(working, key=preference)
                     mode = alternates[best]
                     self.fail(StepName.CONNECT, started, "net.egress_blocked",
                               phrase("probe.step.port_blocked", port=self.s.port, working_port=best),
