@@ -499,7 +499,8 @@ def dns_cmd(
     if not target.strip() or any(ch in target for ch in "\r\n\0 /"):
         raise UsageError("error.bad_option", option="DOMAIN_OR_ADDRESS", reason=phrase("reason.not_domain", value=repr(target)))
     opts = CheckOptions(nameservers=tuple(nameserver or ()), dns_timeout=dns_timeout, dkim_selectors=tuple(dkim_selector or ()))
-    result = run_dns_only(target.strip(), preset, providers, opts)
+    with _said_when_interrupted():
+        result = run_dns_only(target.strip(), preset, providers, opts)
     catalog = load_catalog()
     if fmt == "json":
         from smtpdoctor.render.json import check_document, dumps
@@ -604,7 +605,8 @@ def explain(
         import io
 
         stdin = getattr(sys.stdin, "buffer", None) or io.BytesIO(sys.stdin.read().encode("utf-8", "surrogateescape"))
-    result = run_explain(paths, catalog, stdin=stdin, max_matches=max_matches, providers=_providers(providers_file))
+    with _said_when_interrupted():
+        result = run_explain(paths, catalog, stdin=stdin, max_matches=max_matches, providers=_providers(providers_file))
     if fmt == "json":
         from smtpdoctor.render.json import dumps, explain_document
 
