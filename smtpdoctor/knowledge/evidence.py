@@ -85,7 +85,6 @@ _CODE_FORMS = re.compile(
 _ENHANCED = re.compile(r"(?<![\w.@/:=#+-])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.%-])")  # "5.4.5SMTP": PHPMailer glues
 _SMTP_CONTEXT = re.compile(r"smtp|mail|auth|rcpt|starttls|ehlo|helo|postfix|exim|gsmtp|relay|mailbox|sender|"
                            r"recipient|response|reply|server", re.I)
-_CONTINUED = re.compile(r"(?m)^(\W{0,4})(\d{3})-(?=\S)")  # "535-5.7.8 ..." lines of a multi-line reply
 _SILENT_FAILURES = {"net.greeting_timeout", "net.reset"}
 _IMPLICIT_TLS_PORT = re.compile(r"(?:port\W{0,3}|:)465\b(?![.\d])", re.I)
 _WORDS = {"MAIL FROM": "MAIL", "RCPT TO": "RCPT", "END OF DATA": "DATA_END", "DATA END": "DATA_END", "CONN": "GREETING"}
