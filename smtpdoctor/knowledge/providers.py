@@ -12,7 +12,7 @@ from pathlib import Path
 from dataclasses import dataclass, field, fields
 
 from smtpdoctor.errors import InputError
-from smtpdoctor.report import Param, Phrase, phrase
+from smtpdoctor.report import Evidence, EvidenceKind, Param, Phrase, phrase
 
 
 class TlsMode(StrEnum):
@@ -249,7 +249,8 @@ def load_providers(path) -> ProviderCatalog:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise InputError(
-            "error.providers_syntax", file=path, line=match.group(1) if match else "?", reason=str(exc)
+            "error.providers_syntax", file=path, line=match.group(1) if match else "?",
+            reason=Evidence(EvidenceKind.SYSTEM, str(exc))
         ) from exc
     presets = {provider_id: ProviderPreset.from_dict(provider_id, body) for provider_id, body in raw.items()}
     return ProviderCatalog(source=str(path), presets=presets)
@@ -263,7 +264,7 @@ def _validate(raw: dict, text: str, path) -> None:
 
     for provider_id, body in raw.items():
         if not isinstance(body, dict):
-            raise InputError("error.providers_invalid", file=path, line=1, key=provider_id, reason="not a table")
+            raise InputError("error.providers_invalid", file=path, line=1, key=provider_id, reason=phrase("schema.not_a_table"))
         try:
             ProviderPresetSchema(id=provider_id, **body)
         except ValidationError as exc:
@@ -275,11 +276,29 @@ def _validate(raw: dict, text: str, path) -> None:
                 file=path,
                 line=_line_of(text, provider_id, key),
                 key=".".join([provider_id, *loc]),
-                reason=first["msg"],
+                reason=_schema_reason(first["msg"], first.get("type", "")),
             ) from exc
         except TypeError as exc:  # e.g. a duplicated 'id' key
             raise InputError(
-                "error.providers_invalid", file=path, line=_line_of(text, provider_id, None), key=provider_id, reason=str(exc)
+                "error.providers_invalid", file=path, line=_line_of(text, provider_id, None), key=provider_id,
+                reason=Evidence(EvidenceKind.SYSTEM, str(exc))
             ) from exc
     if not raw:
-        raise InputError("error.providers_invalid", file=path, line=1, key="-", reason="no providers defined")
+        raise InputError("error.providers_invalid", file=path, line=1, key="-", reason=phrase("schema.no_providers"))
+
+
+# pydantic's error types a providers file most often hits, in our words (any other: pydantic's message).
+_SCHEMA_ERRORS = {"missing": "schema.missing", "extra_forbidden": "schema.unknown_key", "literal_error": "schema.not_allowed"}
+
+
+def _schema_reason(message: str, error_type: str = "") -> Phrase | Evidence:
+    """Our own complaint (raised as a message id) or a common pydantic error in our words; any other
+    pydantic message quoted as its words."""
+    found = re.fullmatch(r"Value error, (schema\.[a-z_]+)", message)
+    if found:
+        return phrase(found.group(1))
+    if error_type in _SCHEMA_ERRORS:
+        return phrase(_SCHEMA_ERRORS[error_type])
+    if error_type.endswith(("_type", "_parsing")):
+        return phrase("schema.wrong_type")
+    return Evidence(EvidenceKind.SYSTEM, message)

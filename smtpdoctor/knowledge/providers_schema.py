@@ -1,4 +1,4 @@
-"""Validation of provider files with pydantic: run when a file is parsed anew (the shipped file once, after
+"""Validation of provider files with pydantic (our own complaints are message ids, `schema.*`, worded by render/): run when a file is parsed anew (the shipped file once, after
 any change; a user's `--providers` file each time it changes), never on the hot path of a check, which reads
 the validated data into the plain dataclasses of `knowledge.providers`."""
 
@@ -33,7 +33,7 @@ class UsernameRule(BaseModel):
     @model_validator(mode="after")
     def _literal_has_value(self) -> UsernameRule:
         if self.rule == "literal" and not self.value:
-            raise ValueError("rule 'literal' needs a value")
+            raise ValueError("schema.literal_needs_value")
         if self.pattern:
             re.compile(self.pattern)
         return self
@@ -102,17 +102,17 @@ class ProviderPresetSchema(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> ProviderPresetSchema:
         if not self.hosts and not self.host_patterns:
-            raise ValueError("needs hosts or host_patterns")
+            raise ValueError("schema.needs_hosts")
         if self.host_patterns and not self.hosts and not self.host_example:
-            raise ValueError("host_patterns without hosts needs a host_example")
+            raise ValueError("schema.needs_host_example")
         for pattern in self.host_patterns:
             re.compile(pattern)
         ports = [p.port for p in self.ports]
         if len(ports) != len(set(ports)):
-            raise ValueError("a port is listed twice")
+            raise ValueError("schema.port_twice")
         if self.default_port not in ports:
-            raise ValueError(f"default_port {self.default_port} is not among ports")
+            raise ValueError("schema.default_port_missing")
         stray = sorted(set(self.dmarc_policies) - set(self.domains))
         if stray:
-            raise ValueError(f"dmarc_policies names domains not in domains: {', '.join(stray)}")
+            raise ValueError("schema.dmarc_domains")
         return self
