@@ -88,3 +88,10 @@ def test_provider_detail_has_env_lines_in_both_languages(run_cli):
         assert "SMTP_USER=apikey" in out and "SMTP_HOST=smtp.sendgrid.net" in out
     assert "Ready-to-paste" in en.out and "Готовые переменные" in ru.out
     assert run_cli(["providers", "nope"]).code == 2
+
+
+@pytest.mark.parametrize("lang, words", [("en", "no such file or directory"), ("ru", "нет такого файла или каталога")])
+def test_missing_providers_file_is_worded_not_named_by_its_exception(run_cli, tmp_path, lang, words):
+    result = run_cli(["providers", "--providers", str(tmp_path / "nope.toml"), "--lang", lang])
+    assert result.code == 2
+    assert words in result.err and "FileNotFoundError" not in result.err

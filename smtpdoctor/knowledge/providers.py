@@ -241,7 +241,10 @@ def load_providers(path) -> ProviderCatalog:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("error.providers_unreadable", file=path, reason=exc.__class__.__name__) from exc
+        from smtpdoctor.errors import os_reason
+
+        reason = os_reason(exc) if isinstance(exc, OSError) else phrase("reason.not_utf8")
+        raise InputError("error.providers_unreadable", file=path, reason=reason) from exc
     from smtpdoctor.knowledge.tomlcache import loads_cached
 
     try:
