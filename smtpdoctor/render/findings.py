@@ -105,8 +105,11 @@ def apply_naming(text: str, naming: Mapping[str, str], lang: Lang = Lang.EN) -> 
         part = _SECURE.sub(secure, part)
         return _NAMES.sub(lambda m: word(naming[_FIELDS[m.group(1)]]), part)
 
-    # A `quoted` span is literal (a command to paste, a variable a reference names): never renamed.
-    return "".join(part if i % 2 else rename(part) for i, part in enumerate(re.split(r"(`[^`\n]*`)", text)))
+    # A `code` span is literal (a command to paste, a variable a reference names), and so is a quotation
+    # («...» or "...": an application's own message, a dashboard label): never renamed.
+    spans = re.split(r"(`[^`\n]*`|«[^»\n]*»|\"[^\"\n]*\")", text)
+    renamed = "".join(part if i % 2 else rename(part) for i, part in enumerate(spans))
+    return renamed[:1].upper() + renamed[1:] if renamed[:1].islower() and text[:1].isupper() else renamed
 
 
 def param_text(value: object, lang: Lang) -> str:
