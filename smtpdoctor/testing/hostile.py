@@ -55,22 +55,6 @@ async def binary_greeting(reader, writer) -> None:
     await asyncio.sleep(30)
 
 
-async def invalid_utf8_greeting(reader, writer) -> None:
-    """A syntactically valid reply whose text is not UTF-8: must be readable, not fatal."""
-    await _send(writer, b"220 \xff\xfe\xc3\x28 mail server\r\n")
-    while line := await reader.readline():
-        verb = line.split(b" ")[0].strip().upper()
-        if verb == b"EHLO":
-            await _send(writer, b"250-hello \xff\r\n250 AUTH PLAIN\r\n")
-        elif verb == b"AUTH":
-            await _send(writer, b"535 5.7.8 \xff\xfe credentials invalid\r\n")
-        elif verb == b"QUIT":
-            await _send(writer, b"221 bye\r\n")
-            return
-        else:
-            await _send(writer, b"250 ok\r\n")
-
-
 async def close_after_every_command(reader, writer) -> None:
     """Greets, then hangs up as soon as a command arrives."""
     await _send(writer, b"220 ok\r\n")
@@ -78,29 +62,6 @@ async def close_after_every_command(reader, writer) -> None:
     writer.close()
 
 
-def _auth_server(auth_reply: bytes) -> Behaviour:
-    async def behaviour(reader, writer) -> None:
-        await _send(writer, b"220 odd.example ESMTP\r\n")
-        while line := await reader.readline():
-            verb = line.split(b" ")[0].strip().upper()
-            if verb in (b"EHLO", b"HELO"):
-                await _send(writer, b"250-odd.example\r\n250 AUTH CRAM-MD5\r\n" if b"CRAM" in auth_reply
-                            else b"250-odd.example\r\n250 AUTH PLAIN\r\n")
-            elif verb == b"AUTH":
-                await _send(writer, auth_reply)
-            elif verb == b"*":
-                await _send(writer, b"501 cancelled\r\n")
-            elif verb == b"QUIT":
-                await _send(writer, b"221 bye\r\n")
-                return
-            else:
-                await _send(writer, b"250 ok\r\n")
-
-    return behaviour
-
-
-garbage_cram_challenge = _auth_server(b"334 !!not*base64!! CRAM\r\n")
-unexpected_auth_success_code = _auth_server(b"250 sure, whatever\r\n")
 
 
 def _decoded_auth(line: bytes) -> bytes:
@@ -156,12 +117,15 @@ def echoing_server(where: str) -> Behaviour:
     return behaviour
 
 
-def replying(greeting: bytes, **replies: bytes) -> Behaviour:
-    """A server whose greeting and replies (by verb: ehlo=, auth=, mail=, rcpt=...) are exactly these bytes."""
+def replying(greeting: bytes, delay: float = 0.0, **replies: bytes) -> Behaviour:
+    """A server whose greeting and replies (by verb: ehlo=, auth=, mail=, rcpt=...) are exactly these bytes;
+    with `delay`, each of them comes that long after the client's line (the greeting after connecting)."""
 
     async def behaviour(reader, writer) -> None:
+        await asyncio.sleep(delay)
         await _send(writer, greeting)
         while line := await reader.readline():
+            await asyncio.sleep(delay)
             verb = line.split(b" ")[0].strip().decode("ascii", "replace").lower()
             if verb == "quit":
                 await _send(writer, b"221 bye\r\n")
@@ -169,6 +133,18 @@ def replying(greeting: bytes, **replies: bytes) -> Behaviour:
             await _send(writer, replies.get(verb, b"250 ok\r\n"))
 
     return behaviour
+
+
+def _auth_server(auth_reply: bytes) -> Behaviour:
+    ehlo = b"250-odd.example\r\n250 AUTH CRAM-MD5\r\n" if b"CRAM" in auth_reply else b"250-odd.example\r\n250 AUTH PLAIN\r\n"
+    return replying(b"220 odd.example ESMTP\r\n", ehlo=ehlo, helo=ehlo, auth=auth_reply, **{"*": b"501 cancelled\r\n"})
+
+
+garbage_cram_challenge = _auth_server(b"334 !!not*base64!! CRAM\r\n")
+unexpected_auth_success_code = _auth_server(b"250 sure, whatever\r\n")
+# A syntactically valid reply whose text is not UTF-8: must be readable, not fatal.
+invalid_utf8_greeting = replying(b"220 \xff\xfe\xc3\x28 mail server\r\n", ehlo=b"250-hello \xff\r\n250 AUTH PLAIN\r\n",
+                                 auth=b"535 5.7.8 \xff\xfe credentials invalid\r\n")
 
 
 # Text a terminal would obey: clear the screen, retitle the window, a C1 CSI, a NUL, a bidi override.
@@ -185,24 +161,8 @@ def odd_digit_greeting(code: str) -> Behaviour:
 
 def just_under(delay: float) -> Behaviour:
     """Answers every step, each just under the client's --timeout: only an overall bound stops it."""
-
-    async def behaviour(reader, writer) -> None:
-        await asyncio.sleep(delay)
-        await _send(writer, b"220 slow.example ESMTP\r\n")
-        while line := await reader.readline():
-            await asyncio.sleep(delay)
-            verb = line.split(b" ")[0].strip().upper()
-            if verb == b"EHLO":
-                await _send(writer, b"250-slow.example\r\n250 AUTH PLAIN\r\n")
-            elif verb == b"AUTH":
-                await _send(writer, b"235 ok\r\n")
-            elif verb == b"QUIT":
-                await _send(writer, b"221 bye\r\n")
-                return
-            else:
-                await _send(writer, b"250 ok\r\n")
-
-    return behaviour
+    return replying(b"220 slow.example ESMTP\r\n", delay, ehlo=b"250-slow.example\r\n250 AUTH PLAIN\r\n",
+                    auth=b"235 ok\r\n")
 
 
 def recording(lines: list[bytes], ehlo_delay: float = 0.0) -> Behaviour:
