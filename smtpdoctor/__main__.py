@@ -1,3 +1,3 @@
-from smtpdoctor.cli import main
+from smtpdoctor.entry import main
 
 raise SystemExit(main())

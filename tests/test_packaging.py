@@ -26,7 +26,7 @@ def test_wheel_contains_data_files(wheel):
     for required in ("smtpdoctor/knowledge/providers.toml", "smtpdoctor/knowledge/diagnoses.toml", "smtpdoctor/knowledge/messages.toml"):
         assert required in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "smtpdoctor = smtpdoctor.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "smtpdoctor = smtpdoctor.entry:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_installed_wheel_finds_its_providers(wheel, tmp_path):

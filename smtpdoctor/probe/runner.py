@@ -39,12 +39,11 @@ from smtpdoctor.probe.tls import (
     cert_code,
     cert_problem,
     cert_reason,
-    client_context,
     describe_certificate,
     library_said,
     looks_like_plaintext_peer,
-    unverified_context,
 )
+from smtpdoctor.probe.trust import client_context, unverified_context
 from smtpdoctor.probe.transport import ProbeError, Reply, SmtpChannel, Transcript, connect, os_reason, remaining
 from smtpdoctor.knowledge.providers import ProviderPreset, TlsMode
 from smtpdoctor.settings.model import SmtpSettings

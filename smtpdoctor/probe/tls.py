@@ -3,53 +3,8 @@
 from __future__ import annotations
 
 import ssl
-from pathlib import Path
 
 from smtpdoctor.report import Evidence, EvidenceKind, Phrase, phrase
-
-
-def client_context(ca_file: Path | None, insecure: bool) -> ssl.SSLContext:
-    """System trust store (SSL_CERT_FILE / SSL_CERT_DIR honoured) plus an optional extra CA file."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the chain and the host name
-    _load_system_store(context)
-    if ca_file is not None:
-        context.load_verify_locations(cafile=str(ca_file))
-    if insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def _load_system_store(context: ssl.SSLContext) -> None:
-    """The same trust as OpenSSL's defaults, loaded lazily when the system has a hashed CA directory.
-
-    Parsing the whole bundle file (`ca-certificates.crt`, ~140 certificates) costs ~40 ms at every run;
-    a hashed directory (`/etc/ssl/certs/<hash>.0`, what `update-ca-certificates` maintains from the same
-    list) is read only for the issuer actually needed. An explicit SSL_CERT_FILE keeps OpenSSL's way."""
-    import os
-
-    paths = ssl.get_default_verify_paths()
-    if "SSL_CERT_FILE" not in os.environ and paths.capath and _has_hashed_certs(paths.capath):
-        context.load_verify_locations(capath=paths.capath)
-    else:
-        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
-
-
-def _has_hashed_certs(directory: str) -> bool:
-    import os
-
-    try:
-        with os.scandir(directory) as entries:
-            return any(len(e.name) == 10 and e.name[8:] == ".0" for e in entries)
-    except OSError:
-        return False
-
-
-def unverified_context() -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 # OpenSSL X509_V_ERR_* codes (include/openssl/x509_vfy.h)

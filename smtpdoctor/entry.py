@@ -1,0 +1,23 @@
+"""The `smtpdoctor` console command: start what can run beside the imports, then hand over to the CLI.
+
+Importing the program takes longer than anything a healthy check does on the network; a command that will
+open a TLS connection gets the CA store loaded meanwhile, on the second core (see probe/trust.py)."""
+
+from __future__ import annotations
+
+import sys
+
+_PROBING_COMMANDS = frozenset({"check", "batch", "demo"})
+_NOT_PROBING = frozenset({"--offline", "-h", "--help"})
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    if command in _PROBING_COMMANDS and not _NOT_PROBING & set(args):
+        from smtpdoctor.probe.trust import warm
+
+        warm()
+    from smtpdoctor.cli import main as cli_main
+
+    return cli_main(args)
