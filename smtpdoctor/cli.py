@@ -690,13 +690,13 @@ def _command(args: list[str]):
 
 def _only_the_command_named(args: list[str]) -> typer.Typer:
     """The app with just the command being run: Typer builds every command's parameters when it makes the
-    Click group (~25 ms for all eight), though one runs. An unknown name keeps them all, so Click can say
-    "No such command" and suggest the near one."""
+    Click group (~20 ms for all eight), though one runs — or none, for `--version`. An unknown name keeps
+    them all, so Click can say "No such command" and suggest the near one."""
     import copy
 
     name = next((arg for arg in args if not arg.startswith("-")), None)
     chosen = [info for info in app.registered_commands if (info.name or info.callback.__name__) == name]
-    if not chosen:
+    if name is not None and not chosen:
         return app
     narrowed = copy.copy(app)
     narrowed.registered_commands = chosen

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
@@ -249,7 +248,11 @@ def load_providers(path) -> ProviderCatalog:
 
     try:
         raw = loads_cached(text, "providers", validate=lambda data: _validate(data, text, path))
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # tomllib is imported only when a file is parsed anew
+        import tomllib
+
+        if not isinstance(exc, tomllib.TOMLDecodeError):
+            raise
         match = re.search(r"line (\d+)", str(exc))
         raise InputError(
             "error.providers_syntax", file=path, line=match.group(1) if match else "?",

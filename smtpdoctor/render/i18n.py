@@ -13,8 +13,11 @@ from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
-from smtpdoctor.report import Evidence, Phrase, ValueSource
+if TYPE_CHECKING:
+    from smtpdoctor.report import ValueSource
+
 
 
 class Lang(StrEnum):
@@ -113,6 +116,11 @@ def fill(template: str, params: Mapping[str, object], lang: Lang) -> str:
 
 def render_param(value: object, lang: Lang) -> str:
     """A language-neutral parameter as text: phrases translated, lists joined, evidence quoted as it is."""
+    if type(value) is str:
+        return value
+    # Imported here: help text (plain strings only) is shown without building the report's value types.
+    from smtpdoctor.report import Evidence, Phrase, ValueSource
+
     if isinstance(value, Phrase):
         return tr(value.id, lang, **value.params)
     if isinstance(value, Evidence):
