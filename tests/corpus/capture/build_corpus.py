@@ -1,6 +1,11 @@
 """Turn the raw captures (OUT/<client>/<style>/<scenario>.txt) into tests/corpus/captured.jsonl, then validate it.
 
     python3 build_corpus.py [OUT] [JSONL]
+    python3 build_corpus.py --append OUT [JSONL]
+
+--append (used for the second batch of clients): the records already in JSONL stay byte for byte as they are;
+the captures in OUT become new records with the next ids. A new text that normalizes to an existing record's
+text is not added (that record cannot be changed to widen its codes).
 
 Labels come from scenarios.py. When the same text (ports, timestamps and session ids aside) came out of
 several scenarios, the text cannot tell them apart: the entry keeps the first capture and its expected codes
@@ -18,8 +23,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from scenarios import SCENARIOS  # noqa: E402
 
-OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/capture/out")
-JSONL = Path(sys.argv[2]) if len(sys.argv) > 2 else HERE.parent / "captured.jsonl"
+APPEND = "--append" in sys.argv
+ARGS = [a for a in sys.argv[1:] if a != "--append"]
+OUT = Path(ARGS[0]) if ARGS else Path("/tmp/capture/out")
+JSONL = Path(ARGS[1]) if len(ARGS) > 1 else HERE.parent / "captured.jsonl"
 CODES_MD = HERE.parents[2] / "docs" / "codes.md"
 
 # out-dir name -> (client field, "<client> <version>"), style -> how it was printed
@@ -34,6 +41,14 @@ CLIENTS = {
     "ruby": ("ruby", "Ruby 3.1.2 net-smtp 0.3.1"),
     "go": ("go", "Go 1.19.8 net/smtp"),
     "javamail": ("javamail", "Jakarta Mail 2.0.0 (OpenJDK 17)"),
+    # second batch (--append)
+    "postfix": ("postfix", "Postfix 3.7.11 smtp(8) relay client"),
+    "exim": ("exim", "Exim 4.96 smarthost client (GnuTLS)"),
+    "msmtp": ("msmtp", "msmtp 1.8.23 (GnuTLS)"),
+    "snail": ("s-nail", "s-nail 14.9.24"),
+    "netsmtp": ("perl-net-smtp", "Perl 5.36 Net::SMTP (libnet 3.14)"),
+    "aiosmtplib": ("aiosmtplib", "aiosmtplib 5.1.3 (Python 3.11.7)"),
+    "symfony": ("symfony-mailer", "Symfony Mailer 5.4.53 (PHP 8.2)"),
 }
 NM = [("inspect", "console.error(err)"), ("message", "console.error(err.message)"),
       ("logger", "logger: true, last lines"), ("crash", "uncaught exception that ended the process")]
@@ -47,6 +62,20 @@ STYLES = {  # per out-dir, primary style first: a later style is kept only when 
     "ruby": [("full", "uncaught exception"), ("inspect", "e.inspect")],
     "go": [("client", "smtp.NewClient steps, fmt.Println(err)"), ("sendmail", "smtp.SendMail, log.Printf")],
     "javamail": [("tostring", "e.toString()"), ("trace", "printStackTrace head")],
+    "postfix": [("log", "maillog lines of the delivery attempt")],
+    "exim": [("mainlog", "mainlog lines of the delivery attempt")],
+    "msmtp": [("stderr", "stderr"), ("log", "--logfile line")],
+    "snail": [("stderr", "stderr"), ("vv", "-vv tail")],
+    "netsmtp": [("message", "code + message of the failing step"), ("debug", "Debug => 1 tail")],
+    "aiosmtplib": [("exc", "traceback last line"), ("str", "str(e)")],
+    "symfony": [("message", "exception message"), ("debug", "getDebug() tail")],
+}
+# captures whose text shows that something failed but nothing of this fault: not recorded (README rule)
+NO_SIGN = {  # (out-dir, style, scenario)
+    ("aiosmtplib", "exc", "oldtls-ssl"): "SMTPConnectError with an empty reason: nothing tells it was TLS",
+    ("aiosmtplib", "str", "oldtls-ssl"): "the same empty reason",
+    ("netsmtp", "message", "pop3-port"): "a bare '421 ' that Net::Cmd makes up: nothing of the POP3 banner "
+                                         "(its debug style, which shows the banner, is kept)",
 }
 PROVIDER_MARKERS = {
     "gmail": r"gsmtp|support\.google\.com",
@@ -62,7 +91,8 @@ PROVIDER_MARKERS = {
 }
 SUCCESS = re.compile(r"250 2\.0\.0 Ok: queued as 4F2A1B2C3D")
 FAILURE = re.compile(r"(?i)error|fail|refused|denied|reject|timeout|timed out|\*\*\*|<\*\*|exception|could not|curl: \(|(?:^|\s)[45]\d\d[ -]")
-CLIENT_ORDER = ["nodemailer", "nodemailer6", "smtplib", "django", "swaks", "curl", "phpmailer", "ruby", "go", "javamail"]
+CLIENT_ORDER = ["nodemailer", "nodemailer6", "smtplib", "django", "swaks", "curl", "phpmailer", "ruby", "go", "javamail",
+                "postfix", "exim", "msmtp", "snail", "netsmtp", "aiosmtplib", "symfony"]
 
 
 def adjust(sc: dict, text: str) -> list[str]:
@@ -89,6 +119,18 @@ def normalize(text: str) -> str:
     t = re.sub(r"\b(?:10\.6\.1|6\.9\.16)\b", "VER", t)
     t = re.sub(r"\(/tmp/capture/[^)]*\)", "(PATH)", t)
     t = re.sub(r"current time \S+ is after \S+", "current time T is after T", t)
+    # second batch: syslog-style stamps, pids, Postfix queue ids and delays, Exim message ids, per-scenario
+    # recipient domains, Perl handle addresses, per-run certificate serials and fingerprints
+    t = re.sub(r"(?m)^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d", "TS", t)
+    t = re.sub(r"\[\d+\]:", "[PID]:", t)
+    t = re.sub(r"\b[0-9A-F]{9,14}: ", "QID: ", t)
+    t = re.sub(r"delay=[\d.]+, delays=[\d./]+", "delay=N", t)
+    t = re.sub(r"\b[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2}\b", "EXIMID", t)
+    t = re.sub(r"\bd\d\d\.example\.test", "dNN.example.test", t)
+    t = re.sub(r"GLOB\(0x[0-9a-f]+\)", "GLOB", t)
+    t = re.sub(r"Testing (cert|CA) #\S+", r"Testing \1 #X", t)
+    t = re.sub(r"(?:[0-9A-F]{2}:){31}[0-9A-F]{2}", "FP", t)
+    t = re.sub(r"(notBefore|notAfter) = .*", r"\1 = X", t)
     return t
 
 
@@ -117,6 +159,9 @@ def main() -> None:
     skipped = {"not utf-8 / control bytes": 0, "empty": 0, "success outside ok-*": 0}
     scen_names = list(SCENARIOS)
     seen_cores: dict = {}
+    existing = [json.loads(line) for line in JSONL.read_text().splitlines()] if APPEND else []
+    existing_keys = {normalize(e["text"]) for e in existing}
+    first_id = max((int(e["id"].split("-")[1]) for e in existing), default=0) + 1
     for outdir in CLIENT_ORDER:
         base = OUT / outdir
         if not base.is_dir():
@@ -149,6 +194,9 @@ def main() -> None:
                 if not text.strip():
                     skipped["empty"] += 1
                     continue
+                if (outdir, style, name) in NO_SIGN:
+                    skipped["no sign of the fault"] = skipped.get("no sign of the fault", 0) + 1
+                    continue
                 sc = SCENARIOS[name]
                 ok_text = bool(SUCCESS.search(text)) and not FAILURE.search(text.split("4F2A1B2C3D", 1)[1])
                 if outdir.startswith("nodemailer") and style == "logger" and "] ERROR " not in text:
@@ -160,6 +208,9 @@ def main() -> None:
                     skipped["empty"] += 1
                     continue
                 key = normalize(text)
+                if key in existing_keys:  # another client's record already has this text: not kept for this one
+                    skipped["same text as an existing record"] = skipped.get("same text as an existing record", 0) + 1
+                    continue
                 kept_here = seen_cores.setdefault((outdir, name), [])
                 c = core(text)
                 if kept_here and (any(c in k for k in kept_here) or not (tokens(c) - set().union(*map(tokens, kept_here)))):
@@ -172,7 +223,7 @@ def main() -> None:
                 elif name not in groups[key]["scenarios"]:
                     groups[key]["scenarios"].append(name)
     entries = []
-    for i, key in enumerate(order, 1):
+    for i, key in enumerate(order, first_id):
         g = groups[key]
         scs = [SCENARIOS[n] for n in g["scenarios"]]
         client, label = CLIENTS[g["outdir"]]
@@ -201,7 +252,7 @@ def main() -> None:
             id=f"cap-{i:04d}", text=g["text"],
             source=f"captured: {label} [{dict(STYLES[g['outdir']])[g['style']]}] vs {g['scenarios'][0]}",
             client=client, provider=provider, expected=expected, note=note))
-    with JSONL.open("w") as fh:
+    with JSONL.open("a" if APPEND else "w") as fh:  # --append: the existing records are not rewritten
         for e in entries:
             fh.write(json.dumps(e, ensure_ascii=False) + "\n")
     # --- validate ---

@@ -11,6 +11,11 @@ if [ "${SKIP_INSTALL:-}" != 1 ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q swaks php-cli libphp-phpmailer ruby golang-go \
     libjakarta-mail-java libio-socket-ssl-perl libauthen-sasl-perl curl
+  # second batch: Postfix without a system configuration ("No configuration": nothing starts on port 25)
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q postfix libsasl2-modules msmtp s-nail php-symfony-mailer
+  python3 -m venv "$W/aiovenv" && "$W/aiovenv/bin/pip" install -q "aiosmtplib==5.1.3"
+  # (Exim is not installed: drive_exim.py unpacks its .debs, as they conflict with Postfix)
   (cd "$W" && [ -f package.json ] || npm init -y >/dev/null; cd "$W" && npm install nodemailer@10.6.1)
   mkdir -p "$W/nm6" && (cd "$W/nm6" && ([ -f package.json ] || npm init -y >/dev/null) && npm install nodemailer@6.9.16)
   python3 -m venv "$W/djvenv" && "$W/djvenv/bin/pip" install -q "django==5.2.19"
@@ -40,6 +45,14 @@ SSL_CERT_FILE=$CAPTURE_RUN/ca.pem "$W/gosmtp" > go.log 2>&1 &
 java -Djavax.net.ssl.trustStore=$CAPTURE_RUN/ca.p12 -Djavax.net.ssl.trustStorePassword=changeit \
   -Djavax.net.ssl.trustStoreType=PKCS12 -cp "$W/javabuild:$CP" Capture > java.log 2>&1 &
 NM_DIR=$W/node_modules/nodemailer NM_TAG=nodemailer node --stack-trace-limit=4 "$HERE/drive_nodemailer.js" > node.log 2>&1 &
+# second batch (captured separately and appended with build_corpus.py --append; see README)
+python3 "$HERE/drive_postfix.py" > postfix.log 2>&1 &
+python3 "$HERE/drive_exim.py" > exim.log 2>&1 &
+python3 "$HERE/drive_msmtp.py" > msmtp.log 2>&1 &
+python3 "$HERE/drive_snail.py" > snail.log 2>&1 &
+perl "$HERE/drive_netsmtp.pl" > netsmtp.log 2>&1 &
+"$W/aiovenv/bin/python" "$HERE/drive_aiosmtplib.py" > aiosmtplib.log 2>&1 &
+php "$HERE/drive_symfony.php" > symfony.log 2>&1 &
 wait $(jobs -p | grep -v "^$SERVER$") || true
 # nodemailer 6.9.16 crashes the process on the auth-oauth-only scenario: keep that crash, then go on
 NM_DIR=$W/nm6/node_modules/nodemailer NM_TAG=nodemailer6 node --stack-trace-limit=4 "$HERE/drive_nodemailer.js" > node6.log 2>&1 || {
