@@ -57,6 +57,7 @@ class Reading:
     params: dict[str, Param] = field(default_factory=dict)
     runner_up: Reading | None = None
     variant: str | None = None  # the catalog variant that explains this reading
+    quotes_reply: bool = False  # the record quotes a server reply (a status code where replies stand)
 
     @property
     def level(self) -> int:
@@ -213,9 +214,7 @@ class EvidenceEngine:
             best = Reading("tls.wrong_mode", best.kind, best.value, best.command, best.provider, best.certain,
                            best.params)
         runner_up = next((r for r in readings if r.code != best.code), None)
-        if runner_up is not None:
-            best = replace(best, runner_up=runner_up)
-        return best
+        return replace(best, runner_up=runner_up, quotes_reply=bool(replies))
 
     def _phrases(self, text: str, command: str | None, out: list[Reading]) -> None:
         for hit in self.matcher.all_matches(text):

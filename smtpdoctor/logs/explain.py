@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import BinaryIO
 
@@ -32,6 +33,26 @@ class _Group:
                        seen=Occurrences(count=self.count, first=self.first, last=self.last), decided_by=decided)
 
 
+# What a client says after the server has refused: the connection ends. RFC 5321 §3.8: a 421 reply
+# announces that the server closes the channel; after any final refusal a client QUITs or drops the
+# connection, and libraries then report "closed unexpectedly" / "could not connect". Right after a
+# server's reply, these lines are that reply's consequence, not a second failure.
+CONSEQUENCES = frozenset({"net.reset", "smtp.connection_failed"})
+# It must follow at once: the next match, at most GAP_LINES after the reply's record ends (a client's
+# "-> QUIT" may stand between), and, when both lines carry a timestamp, in the same minute.
+GAP_LINES = 2
+_STAMP = re.compile(r"^\W{0,2}(\d{4}-\d\d-\d\d[T ]\d\d:\d\d)")
+
+
+def _is_consequence(m: LogMatch, reply: LogMatch | None) -> bool:
+    if reply is None or m.code not in CONSEQUENCES or m.file != reply.file:
+        return False
+    if not 0 < m.line - (reply.line + reply.lines - 1) <= GAP_LINES:
+        return False
+    stamps = _STAMP.match(m.text), _STAMP.match(reply.text)
+    return not all(stamps) or stamps[0].group(1) == stamps[1].group(1)
+
+
 def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = None, max_matches: int = 1000,
                 providers=None) -> Report:
     started = time.perf_counter()
@@ -46,8 +67,14 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     last_ok: list[LogMatch] = []
     damaged: list[Finding] = []
 
+    last_reply: list[LogMatch] = []  # the latest match that quotes a server reply
+
     def on_match(m: LogMatch) -> None:
         nonlocal total
+        if _is_consequence(m, last_reply[0] if last_reply else None):
+            return  # the same failure, told again by the client as it hangs up
+        quotes_reply = m.code not in CONSEQUENCES and m.reading is not None and m.reading.quotes_reply
+        last_reply[:] = [m] if quotes_reply else []
         here = Location(file=m.file, line=m.line)
         group = groups.get((m.code, m.provider))
         if group is None:

@@ -27,8 +27,9 @@ CHUNK = 1 << 22  # 4 MiB
 MAX_RECORD = 16 * 1024  # bytes of one record (a line plus its continuation lines) that are matched
 MAX_CONTINUATION = 40  # continuation lines joined to a head line
 EXAMPLE_LINE = 2000  # characters of one line kept as a diagnosis's example
-# Enhanced status codes (RFC 3463) for the less certain fallback: class.subject. (e.g. "5.7.")
-FALLBACK_NEEDLES = ["5.1.", "5.2.", "5.4.", "5.7.", "4.2.", "4.3.", "4.4.", "4.7."]
+# Enhanced status codes (RFC 3463): every class.subject. of a failure ("4.0." … "5.7."), so that a reply
+# whose wording no rule knows still reaches the engine, which reads the code's registry meaning.
+FALLBACK_NEEDLES = [f"{cls}.{subject}." for cls in (4, 5) for subject in range(8)]
 
 _PREFIXES = [
     re.compile(rb"^[\w.\-]+\s*\|\s?"),  # docker compose: "app_1  | "
@@ -172,6 +173,7 @@ class LogMatch:
     text: str  # masked, shortened
     params: dict[str, str] = field(default_factory=dict)
     reading: Reading | None = None  # which evidence decided, and the runner-up
+    lines: int = 1  # how many lines the record spans (its head line and continuation lines)
 
 
 class Prefilter:
@@ -352,4 +354,5 @@ class LogScanner:
         lines = [part if len(part) <= EXAMPLE_LINE else part[:EXAMPLE_LINE] + "…" for part in text.split("\n")[:2]]
         shown = mask_secrets("\n".join(lines))
         provider = reading.provider or self.provider_of(subject)
-        on_match(LogMatch(name, line, reading.code, provider, reading.certain, shown, reading.params, reading))
+        on_match(LogMatch(name, line, reading.code, provider, reading.certain, shown, reading.params, reading,
+                          lines=record.count(b"\n") + 1))
