@@ -76,11 +76,12 @@ _REPLY = re.compile(r"(?<![\w.@/:=#+-])([245][0-5]\d)([ -]|$)(?:([245]\.\d{1,3}\
 _REPLY_LEAD = re.compile(r"(?:^|[:'\"(\[<>|*=]|\b(?:said|reply|response|responded|answered|code|failed|error|rejected|"
                          r"got|returned|S|smtp|SMTP))\W{0,3}$")
 # Other ways logs carry the code: smtplib's tuple "(535, b'5.7.8 ...')", "code: 550", "responseCode: 535",
-# Symfony's 'got code "530"', a bare "(535)", JavaMail's "nested exception ... 535".
+# Symfony's 'got code "530"', a bare "(535)", JavaMail's "nested exception ... 535", MailKit's
+# "AuthenticationException: 535: text" (SmtpCommandException messages are "<code>: <text>").
 _CODE_FORMS = re.compile(
     r"\((\d{3}),\s*b?['\"](?:([245]\.\d{1,3}\.\d{1,3})\b)?"
     r"|(?:responseCode|smtpCode|reply_?code|\bcode)\W{0,3}[:=]\s*['\"]?([2-5]\d\d)\b"
-    r"|(?:got code \"?|smtp-server response: |failed: |code )([2-5]\d\d)\b"
+    r"|(?:got code \"?|smtp-server response: |failed: |code |(?:Exception|Error): (?=[45]\d\d: ))([2-5]\d\d)\b"
     r"|(?:^|[\s(\[])\(([45]\d\d)\)",
     re.I)
 _ENHANCED = re.compile(r"(?<![\w.@/:=#+-])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.%-])")  # "5.4.5SMTP": PHPMailer glues
@@ -200,6 +201,11 @@ class EvidenceEngine:
         # the record the wording covers was measured: it loses 1 point on the corpus, so it is not used.)
         readings.sort(key=lambda r: (r.level, 0 if areas is None or r.code.split(".")[0] in areas else 1))
         best = readings[0]
+        if best.code.startswith("ok."):
+            # A success must be unambiguous: a record that also says what went wrong ("Expected response code
+            # 354 but got code 250", "250 Accepted … Connection closed unexpectedly") reports a failure.
+            failure = next((r for r in readings if not r.code.startswith("ok.") and r.level <= _PHRASE_LEVEL), None)
+            best = failure or best
         if best.kind == "enhanced_code":
             # The code fixes the area ("5.7.8: credentials invalid"); a phrase of the same area may name the
             # cause more precisely ("... account is disabled"): the phrase refines, it does not contradict.
@@ -277,6 +283,7 @@ class EvidenceEngine:
         return {"reply": reply.shown(), "meaning": status_meaning(reply.klass, subject)}
 
 
+_PHRASE_LEVEL = LEVELS.index("phrase")
 _ENGINE: EvidenceEngine | None = None
 
 

@@ -37,6 +37,7 @@ _PREFIXES = [
     re.compile(rb"^[A-Z][a-z]{2} [ \d]\d [\d:]{8} \S+ [^:\s]+: "),  # journald / syslog
     re.compile(rb"^\S+ (?:app|heroku)\[[\w.\-]+\]: "),  # heroku
 ]
+_PYTHON_FRAME = re.compile(rb'File "[^"\n]+", line \d+, in ')  # a traceback excerpt that starts mid-way
 _CONTINUATION = re.compile(rb"^(?:[ \t]|at |\}|\]|\)|Caused by|\.\.\. \d+ more)")
 
 
@@ -343,8 +344,9 @@ class LogScanner:
     def _match_record(self, record: bytes, name: str, line: int, on_match: Callable[[LogMatch], None]) -> None:
         text = decode(record.rstrip(b"\r")).replace("\r", "")
         head = text.split("\n", 1)[0]
-        if strip_prefixes(head.encode("utf-8", "replace")).startswith(b"Traceback (most recent call last)"):
-            return  # its frames quote library source; the exception itself is the line after them
+        bare = strip_prefixes(head.encode("utf-8", "replace")).lstrip()
+        if bare.startswith(b"Traceback (most recent call last)") or _PYTHON_FRAME.match(bare):
+            return  # frames quote library source (`raise SMTPServerDisconnected(...)`); the exception follows them
         subject = json_message(text) if text.lstrip().startswith(("{", "[")) or '{"' in head else text
         reading = self.engine.read(subject)
         if reading is None:
