@@ -69,7 +69,8 @@ class Reading:
 # A reply as servers write it: "535 5.7.8 text", "535-5.7.8 text", "550 text". Not inside a word, a
 # version ("nodemailer@4.7.0"), a path or an address; a unit after the number ("421 ms") disqualifies.
 _REPLY = re.compile(r"(?<![\w.@/:=#+-])([245][0-5]\d)([ -]|$)(?:([245]\.\d{1,3}\.\d{1,3})(?![\w.]))?"
-                    r"(?!\s*(?:ms|msec|s|sec|seconds?|bytes?|[kmg]b|%|px)\b)")
+                    r"(?!\s*(?:ms|msec|s|sec|seconds?|bytes?|[kmg]b|%|px)\b)"
+                    r"(?!\s*\[Net::)")  # Perl's Net::Cmd invents "421 [Net::SMTP] Connection closed": no server said it
 # Where a reply code without an enhanced code may stand: at the start of the text or a line, after
 # punctuation that introduces a quote or a value (": 550", "'550", "(550", "<- 550", "| 550"), or after
 # a word that announces it ("said 550", "reply 550", "response 550", "code 550", "failed 550").
