@@ -113,6 +113,11 @@ def test_status_knowledge_is_complete_and_sourced():
             assert set(entry.by_command.values()) <= codes, entry
     assert all(rule.finding is None or rule.finding in codes for rule in knowledge.replies.values())
     assert all(term.finding in codes and term.source for term in knowledge.terms)
+    catalog = load_catalog()
+    for term in knowledge.terms:  # a wording's variant is one its finding really has
+        assert term.variant is None or term.variant in catalog.entry(term.finding).variants, term
+    for rule in knowledge.replies.values():
+        assert rule.variant is None or rule.variant in catalog.entry(rule.finding).variants, rule
     # every registered enhanced code of the IANA registry's security subject is there
     assert {f"X.7.{n}" for n in range(0, 31)} <= set(knowledge.enhanced)
 
@@ -150,8 +155,8 @@ def test_corpus_entries_are_well_formed():
 
 
 def test_corpus_accuracy_does_not_drop():
-    """The figures when this test was written: dev 94.4 %, held-out 88.7 % (bench/accuracy.py prints them).
-    The floor sits a little below, so a change that loses ground fails here."""
+    """The figures when this floor was last raised: dev 98.1 %, held-out 91.3 % over 1,573 entries
+    (bench/accuracy.py prints them). The floor sits a little below, so a change that loses ground fails here."""
     catalog = load_catalog()
     right = {"dev": 0, "heldout": 0}
     total = {"dev": 0, "heldout": 0}
@@ -160,5 +165,5 @@ def test_corpus_accuracy_does_not_drop():
         split = _split(e["text"])
         total[split] += 1
         right[split] += bool(report.findings) and report.findings[0].code in e["expected"]
-    assert right["dev"] / total["dev"] >= 0.93, right
-    assert right["heldout"] / total["heldout"] >= 0.87, right
+    assert right["dev"] / total["dev"] >= 0.96, right
+    assert right["heldout"] / total["heldout"] >= 0.89, right

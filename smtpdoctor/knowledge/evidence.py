@@ -276,7 +276,8 @@ class EvidenceEngine:
         for term, needles in self._term_needles:
             if not present.isdisjoint(needles) and term.found_in(text, lowered):
                 out.append(Reading(term.finding, "wrapper" if term.weak else "phrase",
-                                   term.literal or term.regex.pattern, command, certain=not term.weak))
+                                   term.literal or term.regex.pattern, command, certain=not term.weak,
+                                   variant=term.variant))
 
     @staticmethod
     def _params(reply: Reply) -> dict[str, Param]:

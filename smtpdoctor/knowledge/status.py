@@ -61,6 +61,7 @@ class Term:
     literal: str | None  # lower-cased
     regex: re.Pattern[str] | None
     source: str
+    variant: str | None = None  # the catalog variant of `finding` that explains this wording
 
     def found_in(self, text: str, lowered: str) -> bool:
         if self.literal is not None:
@@ -155,7 +156,8 @@ def load_status_knowledge() -> StatusKnowledge:
                for r in replies_raw.get("reply", [])}
     vocab = _read("vocabularies.toml", _validator("vocabulary"))
     terms = tuple(Term(t["kind"], t["finding"], t.get("strength") == "weak",
-                       t["match"].lower() if t.get("match") else None, _pattern(t.get("regex")), t["source"])
+                       t["match"].lower() if t.get("match") else None, _pattern(t.get("regex")), t["source"],
+                       t.get("variant"))
                   for t in vocab.get("term", []))
     cues_raw = _read("commands.toml", _validator("commands"))
     commands = tuple(CommandCue(c.get("command", ""), re.compile(c["regex"], re.I), c.get("group", 0))

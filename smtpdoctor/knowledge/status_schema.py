@@ -87,6 +87,7 @@ class TermEntry(_Strict):
     source: str
     example: str
     strength: Literal["weak"] | None = None
+    variant: str | None = None
     note: str | None = None
 
     _regex = field_validator("regex")(classmethod(lambda cls, v: _compiles(v)))
