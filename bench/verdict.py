@@ -48,16 +48,23 @@ def paired(ours_cmd: list[str], env: dict, swaks: list[str]) -> None:
     # One paired run: the two alternate, so a busy moment of the machine hits both alike.
     import os
 
-    ours, theirs = [], []
+    # The floor: the interpreter importing the CLI framework and TLS, and nothing of ours. What the stack
+    # costs before smtpdoctor does anything, next to the whole of swaks.
+    floor_cmd = [sys.executable, "-c", "import typer, ssl"]
+    ours, theirs, floor = [], [], []
     for _ in range(2):
-        time_run(ours_cmd, env), time_run(swaks)
+        time_run(ours_cmd, env), time_run(swaks), time_run(floor_cmd)
     for _ in range(25):
         ours.append(time_run(ours_cmd, env)[0] * 1000)
         theirs.append(time_run(swaks)[0] * 1000)
+        floor.append(time_run(floor_cmd)[0] * 1000)
     ratio = statistics.median(o / t for o, t in zip(ours, theirs))
+    floor_ratio = statistics.median(f / t for f, t in zip(floor, theirs))
     print(f"smtpdoctor check (STARTTLS + AUTH + MAIL/RCPT)   median {statistics.median(ours):6.1f} ms")
     print(f"swaks --tls --auth --quit-after AUTH              median {statistics.median(theirs):6.1f} ms")
+    print(f"python -c 'import typer, ssl' (the stack's floor) median {statistics.median(floor):6.1f} ms")
     print(f"paired ratio (median of 25 pairs)                       {ratio:.2f}x   (target 1.5x)")
+    print(f"floor ratio: the imports alone                          {floor_ratio:.2f}x")
     print(f"SSL_CERT_FILE {'set: the whole CA bundle is parsed each run' if os.environ.get('SSL_CERT_FILE') else 'unset: the hashed CA directory is read lazily'}")
 
 

@@ -83,3 +83,18 @@ def test_log_shapes_keep_line_numbers_in_range(run_cli, tmp_path_factory, lines)
     doc = json.loads(result.out)
     for match in doc["matches"]:
         assert 1 <= match["line"] <= max(1, len(lines))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(value=st.one_of(st.from_regex(r"[A-Za-z0-9._%+-]{1,20}@[A-Za-z0-9-]{1,10}(?:\.[A-Za-z]{2,6}){1,2}", fullmatch=True),
+                       ENV_TEXT.filter(str.strip)))
+def test_a_bare_sender_address_is_taken_as_the_header_parser_would(value):
+    """The From address: a plain address skips the stdlib parser (its import costs a healthy check ~4 ms);
+    whatever the input, the result is the parser's."""
+    from email.utils import parseaddr
+
+    from smtpdoctor.settings.model import _address_only, clean_text
+
+    text = clean_text(value)
+    if text:
+        assert _address_only(value) == (parseaddr(text)[1] or text)

@@ -7,6 +7,7 @@ Each raw value keeps its source so a diagnosis can say "SMTP_PORT (from .env, li
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -284,11 +285,16 @@ def clean(inp: SettingsInput, preset=None, default_port: int = 587) -> SmtpSetti
     )
 
 
-def _address_only(value: str) -> str | None:
-    from email.utils import parseaddr
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
+
+def _address_only(value: str) -> str | None:
     text = clean_text(value)
     if not text:
         return None
+    if _PLAIN_ADDRESS.fullmatch(text):
+        return text  # a bare address: nothing for the header parser to take apart (and no import of it)
+    from email.utils import parseaddr
+
     _, addr = parseaddr(text)
     return addr or text
