@@ -33,9 +33,9 @@ def smtpdoctor_cmd() -> list[str]:
 def time_run(cmd: list[str], env: dict | None = None, stdin: bytes | None = None) -> tuple[float, int]:
     """Wall time of one run. The wait blocks in waitpid(): `subprocess.run(timeout=...)` polls with sleeps
     growing to 50 ms, which rounds every reading up to a step of that ladder (63.5, 113.5, 163.5 ms...)."""
+    started = time.perf_counter()  # fork and exec count: they are part of running a command
     with subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdin=subprocess.PIPE if stdin is not None else
                           subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
-        started = time.perf_counter()
         if stdin is not None:
             proc.stdin.write(stdin)
             proc.stdin.close()

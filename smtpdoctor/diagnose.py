@@ -41,14 +41,6 @@ def _order(f: Finding) -> tuple:
     return (f.severity.rank, not f.certain, strength, -count)
 
 
-def _order_log(f: Finding) -> tuple:
-    """A log's readings: problems first; among them what the text proves before what it only suggests,
-    then as for a check. A rate limit the server named (a warning) leads an error guessed from a bare
-    reply code; a success line never leads a failure."""
-    severity_rank, uncertain, *rest = _order(f)
-    return (f.severity not in (Severity.ERROR, Severity.WARNING), uncertain, severity_rank, *rest)
-
-
 def verdict_of(findings: Iterable[Finding]) -> Verdict:
     errors = [f for f in findings if f.severity is Severity.ERROR]
     warnings = [f for f in findings if f.severity is Severity.WARNING]
@@ -57,5 +49,5 @@ def verdict_of(findings: Iterable[Finding]) -> Verdict:
 
 
 def diagnose(findings: Iterable[Finding], catalog: Catalog, command: str, **context) -> Report:
-    resolved = sorted((resolve(f, catalog) for f in findings), key=_order_log if command == "explain" else _order)
+    resolved = sorted((resolve(f, catalog) for f in findings), key=_order)
     return Report(command=command, findings=tuple(resolved), verdict=verdict_of(resolved), **context)

@@ -69,8 +69,7 @@ class Reading:
 # A reply as servers write it: "535 5.7.8 text", "535-5.7.8 text", "550 text". Not inside a word, a
 # version ("nodemailer@4.7.0"), a path or an address; a unit after the number ("421 ms") disqualifies.
 _REPLY = re.compile(r"(?<![\w.@/:=#+-])([245][0-5]\d)([ -]|$)(?:([245]\.\d{1,3}\.\d{1,3})(?![\w.]))?"
-                    r"(?!\s*(?:ms|msec|s|sec|seconds?|bytes?|[kmg]b|%|px)\b)"
-                    r"(?!\s*\[Net::)")  # Perl's Net::Cmd invents "421 [Net::SMTP] Connection closed": no server said it
+                    r"(?!\s*(?:ms|msec|s|sec|seconds?|bytes?|[kmg]b|%|px)\b)")
 # Where a reply code without an enhanced code may stand: at the start of the text or a line, after
 # punctuation that introduces a quote or a value (": 550", "'550", "(550", "<- 550", "| 550"), or after
 # a word that announces it ("said 550", "reply 550", "response 550", "code 550", "failed 550").
@@ -78,16 +77,19 @@ _REPLY_LEAD = re.compile(r"(?:^|[:'\"(\[<>|*=]|\b(?:said|reply|response|responde
                          r"got|returned|S|smtp|SMTP))\W{0,3}$")
 # Other ways logs carry the code: smtplib's tuple "(535, b'5.7.8 ...')", "code: 550", "responseCode: 535",
 # Symfony's 'got code "530"', a bare "(535)", JavaMail's "nested exception ... 535", MailKit's
-# "AuthenticationException: 535: text" (SmtpCommandException messages are "<code>: <text>").
+# "AuthenticationException: 535: text" (only after MailKit's own type names: "Error: 503: Service
+# Unavailable" is an HTTP client's).
 _CODE_FORMS = re.compile(
     r"\((\d{3}),\s*b?['\"](?:([245]\.\d{1,3}\.\d{1,3})\b)?"
     r"|(?:responseCode|smtpCode|reply_?code|\bcode)\W{0,3}[:=]\s*['\"]?([2-5]\d\d)\b"
-    r"|(?:got code \"?|smtp-server response: |failed: |code |(?:Exception|Error): (?=[45]\d\d: ))([2-5]\d\d)\b"
+    r"|(?:got code \"?|smtp-server response: |failed: |code |(?:SmtpCommandException|SmtpProtocolException|AuthenticationException|ServiceNotAuthenticatedException): (?=[45]\d\d: ))([2-5]\d\d)\b"
     r"|(?:^|[\s(\[])\(([45]\d\d)\)",
     re.I)
 _ENHANCED = re.compile(r"(?<![\w.@/:=#+-])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.%-])")  # "5.4.5SMTP": PHPMailer glues
 _SMTP_CONTEXT = re.compile(r"smtp|mail|auth|rcpt|starttls|ehlo|helo|postfix|exim|gsmtp|relay|mailbox|sender|"
                            r"recipient|response|reply|server", re.I)
+# Perl's Net::Cmd invents "421 [Net::SMTP] Connection closed" when the socket ends: no server said it.
+_INVENTED = re.compile(r"\s*\[Net::")
 _SILENT_FAILURES = {"net.greeting_timeout", "net.reset"}
 _IMPLICIT_TLS_PORT = re.compile(r"(?:port\W{0,3}|:)465\b(?![.\d])", re.I)
 _WORDS = {"MAIL FROM": "MAIL", "RCPT TO": "RCPT", "END OF DATA": "DATA_END", "DATA END": "DATA_END", "CONN": "GREETING"}
@@ -113,6 +115,8 @@ def replies_in(text: str) -> list[Reply]:
     found: list[tuple[int, Reply]] = []
     taken: list[tuple[int, int]] = []
     for m in _REPLY.finditer(text):
+        if _INVENTED.match(text, m.end()):
+            continue
         basic = int(m.group(1))
         if m.group(3) is None:
             if not (basic >= 400 or basic in (220, 221, 235, 250, 251, 334, 354)):
@@ -124,6 +128,8 @@ def replies_in(text: str) -> list[Reply]:
     for m in _CODE_FORMS.finditer(text):
         if any(a < m.end() and m.start() < b for a, b in taken):
             continue  # the same code, already read in its plain form
+        if _INVENTED.match(text, m.end()):
+            continue
         basic = next(int(g) for g in (m.group(1), m.group(3), m.group(4), m.group(5)) if g)
         found.append((m.start(), Reply(basic, m.group(2))))
         taken.append(m.span())
@@ -205,7 +211,10 @@ class EvidenceEngine:
         if best.code.startswith("ok."):
             # A success must be unambiguous: a record that also says what went wrong ("Expected response code
             # 354 but got code 250", "250 Accepted … Connection closed unexpectedly") reports a failure.
-            failure = next((r for r in readings if not r.code.startswith("ok.") and r.level <= _PHRASE_LEVEL), None)
+            # A dropped or reset connection next to it is not enough: "250 … queued (after 1 failed attempt:
+            # Connection reset by peer)" was sent.
+            failure = next((r for r in readings if not r.code.startswith("ok.") and r.level <= _PHRASE_LEVEL
+                            and r.code not in _CONNECTION_ENDS), None)
             best = failure or best
         if best.kind == "enhanced_code":
             # The code fixes the area ("5.7.8: credentials invalid"); a phrase of the same area may name the
@@ -286,6 +295,7 @@ class EvidenceEngine:
 
 
 _PHRASE_LEVEL = LEVELS.index("phrase")
+_CONNECTION_ENDS = frozenset({"net.reset", "net.timeout", "smtp.connection_failed"})
 _ENGINE: EvidenceEngine | None = None
 
 

@@ -67,14 +67,24 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     last_ok: list[LogMatch] = []
     damaged: list[Finding] = []
 
-    last_reply: list[LogMatch] = []  # the latest match that quotes a server reply
+    last_reply: list[LogMatch] = []  # the latest match, when it is a server's refusal (a failure reply)
 
     def on_match(m: LogMatch) -> None:
         nonlocal total
-        if _is_consequence(m, last_reply[0] if last_reply else None):
-            return  # the same failure, told again by the client as it hangs up
-        quotes_reply = m.code not in CONSEQUENCES and m.reading is not None and m.reading.quotes_reply
-        last_reply[:] = [m] if quotes_reply else []
+        cause = last_reply[0] if last_reply else None
+        if _is_consequence(m, cause):
+            # The same failure, told again by the client as it hangs up: kept in the list of matched lines,
+            # under the refusal it follows, but not a diagnosis of its own.
+            total += 1
+            if len(matches) < max_matches:
+                matches.append(LogMatchRef(file=m.file, line=m.line, code=cause.code, provider=cause.provider))
+            return
+        severity = severity_of_code.get(m.code)
+        if severity is None:
+            severity = severity_of_code[m.code] = catalog.severity_of(Finding(code=m.code))
+        refused = (severity in (Severity.ERROR, Severity.WARNING) and m.code not in CONSEQUENCES
+                   and m.reading is not None and m.reading.quotes_reply)
+        last_reply[:] = [m] if refused else []
         here = Location(file=m.file, line=m.line)
         group = groups.get((m.code, m.provider))
         if group is None:
@@ -85,9 +95,6 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
         total += 1
         if len(matches) < max_matches:
             matches.append(LogMatchRef(file=m.file, line=m.line, code=m.code, provider=m.provider))
-        severity = severity_of_code.get(m.code)
-        if severity is None:
-            severity = severity_of_code[m.code] = catalog.severity_of(Finding(code=m.code))
         if severity is Severity.ERROR:
             if "last" not in streak or streak["last"].code != m.code:
                 streak["start"] = m
