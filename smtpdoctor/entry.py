@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 _PROBING_COMMANDS = frozenset({"check", "batch", "demo"})
-_NOT_PROBING = frozenset({"--offline", "-h", "--help"})
+_NOT_PROBING = frozenset({"--offline", "--insecure", "--list", "-h", "--help"})  # nothing to verify
 
 
 def main() -> int:

@@ -55,7 +55,9 @@ def test_traceback_frames_quote_source_not_events():
     text = ('  File "/usr/lib/python3.11/smtplib.py", line 401, in getreply\n'
             '    raise SMTPServerDisconnected("Connection unexpectedly closed: "\n'
             "smtplib.SMTPServerDisconnected: Connection unexpectedly closed: timed out\n")
-    assert codes(text) == ["net.greeting_timeout"]
+    # smtplib says "closed: timed out" for a timeout at any step: a timeout, and no "connection closed" from
+    # the quoted `raise` line
+    assert codes(text) == ["net.timeout"]
 
 
 def test_perls_invented_421_is_no_server_reply():
@@ -83,3 +85,17 @@ def test_http_errors_are_no_smtp_replies(line):
 def test_a_wording_can_name_its_catalog_variant():
     finding = explain("msmtp: cannot use a secure authentication method").findings[0]
     assert (finding.code, finding.variant) == ("auth.requires_tls", "client_refused")
+
+
+@pytest.mark.parametrize("text, code", [
+    # a client's summary that names only the layer
+    ("2026-11-26 10:00:00 SMTP ERROR: Failed to connect to server: Connection refused (111)\n"
+     "2026-11-26 10:00:00 SMTP Error: Could not connect to SMTP host.\n", "net.refused"),
+    # the same reply code again, read less well
+    ("< 530 5.7.0 Must issue a STARTTLS command first\n"
+     "curl: (55) MAIL failed: 530\n", "auth.requires_tls"),
+])
+def test_a_clients_summary_right_after_the_cause_is_the_cause(text, code):
+    report = explain(text)
+    assert [f.code for f in report.findings] == [code]
+    assert [m.code for m in report.logs.matches] == [code, code]

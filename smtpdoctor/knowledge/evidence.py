@@ -58,6 +58,7 @@ class Reading:
     runner_up: Reading | None = None
     variant: str | None = None  # the catalog variant that explains this reading
     quotes_reply: bool = False  # the record quotes a server reply (a status code where replies stand)
+    reply_code: int | None = None  # the basic code of the first failure reply it quotes
 
     @property
     def level(self) -> int:
@@ -147,12 +148,13 @@ def replies_in(text: str) -> list[Reply]:
 
 
 def command_in(text: str, knowledge: StatusKnowledge) -> str | None:
-    """The command a record's reply answered, from the last cue found in it."""
+    """The command a record's reply answered, from the last cue found in it. QUIT is never that command:
+    a client sends it after a refusal (a transcript's " -> QUIT" follows the reply it is leaving over)."""
     best: tuple[int, str] | None = None
     for cue in knowledge.commands:
         for m in cue.regex.finditer(text):
             word = cue.command or _command_word(m.group(cue.group))
-            if word and (best is None or m.end() >= best[0]):
+            if word and word != "QUIT" and (best is None or m.end() >= best[0]):
                 best = (m.end(), word)
     return best[1] if best else None
 
@@ -230,7 +232,8 @@ class EvidenceEngine:
             best = Reading("tls.wrong_mode", best.kind, best.value, best.command, best.provider, best.certain,
                            best.params)
         runner_up = next((r for r in readings if r.code != best.code), None)
-        return replace(best, runner_up=runner_up, quotes_reply=bool(replies))
+        failed = next((r.basic for r in replies if r.failed and r.basic), None)
+        return replace(best, runner_up=runner_up, quotes_reply=bool(replies), reply_code=failed)
 
     def _phrases(self, text: str, command: str | None, out: list[Reading]) -> None:
         for hit in self.matcher.all_matches(text):

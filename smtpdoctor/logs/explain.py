@@ -33,24 +33,38 @@ class _Group:
                        seen=Occurrences(count=self.count, first=self.first, last=self.last), decided_by=decided)
 
 
-# What a client says after the server has refused: the connection ends. RFC 5321 §3.8: a 421 reply
-# announces that the server closes the channel; after any final refusal a client QUITs or drops the
-# connection, and libraries then report "closed unexpectedly" / "could not connect". Right after a
-# server's reply, these lines are that reply's consequence, not a second failure.
+# What a client says after a failure it has just reported: RFC 5321 §3.8: a 421 reply announces that the
+# server closes the channel; after any final refusal a client QUITs or drops the connection, and libraries
+# then report "closed unexpectedly" / "could not connect"; a client's summary line names only the layer
+# ("SMTP Error: Could not authenticate.") or repeats the reply code ("curl: (55) MAIL failed: 530"). Right
+# after the failure, these lines are that failure's consequence, not a second one.
 CONSEQUENCES = frozenset({"net.reset", "smtp.connection_failed"})
-# It must follow at once: the next match, at most GAP_LINES after the reply's record ends (a client's
+# It must follow at once: the next match, at most GAP_LINES after the cause's record ends (a client's
 # "-> QUIT" may stand between), and, when both lines carry a timestamp, in the same minute.
 GAP_LINES = 2
 _STAMP = re.compile(r"^\W{0,2}(\d{4}-\d\d-\d\d[T ]\d\d:\d\d)")
 
 
-def _is_consequence(m: LogMatch, reply: LogMatch | None) -> bool:
-    if reply is None or m.code not in CONSEQUENCES or m.file != reply.file:
+def _can_cause(m: LogMatch, severity: Severity) -> bool:
+    """A failure the text states for certain (not a wrapper's guess): what may have consequences."""
+    return (severity in (Severity.ERROR, Severity.WARNING) and m.certain and m.code not in CONSEQUENCES
+            and m.reading is not None and m.reading.kind != "wrapper")
+
+
+def _is_consequence(m: LogMatch, cause: LogMatch | None) -> bool:
+    if cause is None or m.file != cause.file or m.reading is None:
         return False
-    if not 0 < m.line - (reply.line + reply.lines - 1) <= GAP_LINES:
+    if not 0 < m.line - (cause.line + cause.lines - 1) <= GAP_LINES:
         return False
-    stamps = _STAMP.match(m.text), _STAMP.match(reply.text)
-    return not all(stamps) or stamps[0].group(1) == stamps[1].group(1)
+    stamps = _STAMP.match(m.text), _STAMP.match(cause.text)
+    if all(stamps) and stamps[0].group(1) != stamps[1].group(1):
+        return False
+    if m.reading.kind == "wrapper":
+        return True  # names the layer only
+    if m.code in CONSEQUENCES:
+        return bool(cause.reading.quotes_reply)  # the hang-up after a server's refusal
+    said, again = cause.reading.reply_code, m.reading.reply_code
+    return said is not None and said == again and m.reading.level > cause.reading.level  # the same reply, read less well
 
 
 def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = None, max_matches: int = 1000,
@@ -67,14 +81,17 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     last_ok: list[LogMatch] = []
     damaged: list[Finding] = []
 
-    last_reply: list[LogMatch] = []  # the latest match, when it is a server's refusal (a failure reply)
+    last_cause: list[LogMatch] = []  # the latest match, when it is a failure the text states for certain
 
     def on_match(m: LogMatch) -> None:
         nonlocal total
-        cause = last_reply[0] if last_reply else None
+        cause = last_cause[0] if last_cause else None
         if _is_consequence(m, cause):
-            # The same failure, told again by the client as it hangs up: kept in the list of matched lines,
-            # under the refusal it follows, but not a diagnosis of its own.
+            # The same failure, told again by the client: one more line of the failure it follows, not a
+            # diagnosis of its own.
+            group = groups[(cause.code, cause.provider)]
+            group.count += 1
+            group.last = Location(file=m.file, line=m.line)
             total += 1
             if len(matches) < max_matches:
                 matches.append(LogMatchRef(file=m.file, line=m.line, code=cause.code, provider=cause.provider))
@@ -82,9 +99,7 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
         severity = severity_of_code.get(m.code)
         if severity is None:
             severity = severity_of_code[m.code] = catalog.severity_of(Finding(code=m.code))
-        refused = (severity in (Severity.ERROR, Severity.WARNING) and m.code not in CONSEQUENCES
-                   and m.reading is not None and m.reading.quotes_reply)
-        last_reply[:] = [m] if refused else []
+        last_cause[:] = [m] if _can_cause(m, severity) else []
         here = Location(file=m.file, line=m.line)
         group = groups.get((m.code, m.provider))
         if group is None:
