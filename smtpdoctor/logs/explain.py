@@ -10,7 +10,7 @@ from smtpdoctor.diagnose import diagnose
 from smtpdoctor.errors import InputError, os_reason
 from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.knowledge.evidence import engine_for
-from smtpdoctor.logs.scan import LogMatch, LogScanner, open_log
+from smtpdoctor.logs.scan import LogMatch, LogScanner, mask_secrets, open_log
 from smtpdoctor.report import (Decision, Evidence, EvidenceKind, FileStat, Finding, LastFailure, Location, LogMatchRef,
                                LogSummary, Occurrences, Report, Severity)
 
@@ -29,7 +29,7 @@ class _Group:
         decided = Decision(r.kind, r.value, r.command, r.runner_up.code if r.runner_up else None) if r else None
         return Finding(code=m.code, variant=r.variant if r else None, provider=m.provider, params=m.params,
                        certain=m.certain,
-                       evidence=Evidence(EvidenceKind.LOG, m.text),
+                       evidence=Evidence(EvidenceKind.LOG, mask_secrets(m.text)),
                        seen=Occurrences(count=self.count, first=self.first, last=self.last), decided_by=decided)
 
 

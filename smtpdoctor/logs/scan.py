@@ -171,7 +171,7 @@ class LogMatch:
     code: str
     provider: str | None
     certain: bool
-    text: str  # masked, shortened
+    text: str  # the record's first lines, shortened; NOT yet masked (mask_secrets before showing it)
     params: dict[str, str] = field(default_factory=dict)
     reading: Reading | None = None  # which evidence decided, and the runner-up
     lines: int = 1  # how many lines the record spans (its head line and continuation lines)
@@ -354,7 +354,7 @@ class LogScanner:
         # The example is the log's own words: its first two lines as written (secrets masked); only a line
         # longer than EXAMPLE_LINE is cut, and the cut is marked.
         lines = [part if len(part) <= EXAMPLE_LINE else part[:EXAMPLE_LINE] + "…" for part in text.split("\n")[:2]]
-        shown = mask_secrets("\n".join(lines))
+        shown = "\n".join(lines)  # masked when it becomes a diagnosis's example (once per group, not per match)
         provider = reading.provider or self.provider_of(subject)
         on_match(LogMatch(name, line, reading.code, provider, reading.certain, shown, reading.params, reading,
                           lines=record.count(b"\n") + 1))
