@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
 
 from dataclasses import dataclass, field
 
@@ -144,4 +143,6 @@ def _validate(raw: dict) -> None:
 
 @cache
 def load_catalog() -> Catalog:
-    return load_catalog_text((files("smtpdoctor.knowledge") / "diagnoses.toml").read_text(encoding="utf-8"))
+    from smtpdoctor.knowledge.tomlcache import shipped_text
+
+    return load_catalog_text(shipped_text("diagnoses.toml"))

@@ -113,6 +113,6 @@ def _validate(raw: dict) -> None:
 
 @cache
 def load_extras() -> ExtrasCatalog:
-    from importlib.resources import files
+    from smtpdoctor.knowledge.tomlcache import shipped_text
 
-    return parse_extras((files("smtpdoctor.knowledge") / "provider_extras.toml").read_text(encoding="utf-8"))
+    return parse_extras(shipped_text("provider_extras.toml"))

@@ -110,6 +110,6 @@ def _validate(raw: dict) -> None:
 
 @cache
 def load_platforms() -> PlatformCatalog:
-    from importlib.resources import files
+    from smtpdoctor.knowledge.tomlcache import shipped_text
 
-    return parse_platforms((files("smtpdoctor.knowledge") / "platforms.toml").read_text(encoding="utf-8"))
+    return parse_platforms(shipped_text("platforms.toml"))

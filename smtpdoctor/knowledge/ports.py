@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
 
 from smtpdoctor.knowledge.providers import TlsMode
 
 
 @cache
 def _ports() -> tuple[dict, ...]:
-    from smtpdoctor.knowledge.tomlcache import loads_cached
+    from smtpdoctor.knowledge.tomlcache import load_shipped
 
-    raw = loads_cached((files("smtpdoctor.knowledge") / "ports.toml").read_text(encoding="utf-8"), "ports")
+    raw = load_shipped("ports.toml")
     return tuple(raw["port"])
 
 

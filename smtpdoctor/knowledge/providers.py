@@ -209,9 +209,9 @@ def looks_like_hostname(value: str) -> bool:
 
 def default_providers_path():
     """providers.toml shipped inside the package, next to the other knowledge files."""
-    from importlib.resources import files
+    from smtpdoctor.knowledge.tomlcache import KNOWLEDGE
 
-    return files("smtpdoctor.knowledge") / "providers.toml"
+    return KNOWLEDGE / "providers.toml"
 
 
 def resolve_providers_path(option: str | None, env: Mapping[str, str]):
@@ -236,7 +236,7 @@ def _line_of(text: str, table: str, key: str | None) -> int:
 
 
 def load_providers(path) -> ProviderCatalog:
-    """Load and validate a providers file (a Path or an importlib.resources Traversable)."""
+    """Load and validate a providers file."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

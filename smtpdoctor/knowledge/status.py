@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
 COMMANDS = ("GREETING", "EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "DATA_END", "QUIT")
 
@@ -119,10 +118,9 @@ class StatusKnowledge:
 
 
 def _read(name: str, validate) -> dict:
-    from smtpdoctor.knowledge.tomlcache import loads_cached
+    from smtpdoctor.knowledge.tomlcache import loads_cached, shipped_text
 
-    text = (files("smtpdoctor.knowledge") / name).read_text(encoding="utf-8")
-    return loads_cached(text, name.removesuffix(".toml"), validate=validate)
+    return loads_cached(shipped_text(name), name.removesuffix(".toml"), validate=validate)
 
 
 def _validator(kind: str):

@@ -9,7 +9,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import cache
 from pathlib import Path
+
+
+# The shipped data files sit next to this module, in a checkout and in an installed wheel alike. A plain path
+# (not importlib.resources, whose import costs a check several milliseconds) is all a regular install needs.
+KNOWLEDGE = Path(__file__).parent
+
+
+def shipped_text(name: str) -> str:
+    """The text of a data file shipped in smtpdoctor/knowledge/ (`phrases/newuser.toml` for a subfolder)."""
+    return (KNOWLEDGE / name).read_text(encoding="utf-8")
+
+
+@cache
+def load_shipped(name: str, validate=None) -> dict:
+    """A shipped data file parsed (through the cache), once per process; callers only read the result."""
+    return loads_cached(shipped_text(name), name.removesuffix(".toml"), validate=validate)
 
 
 def _cache_dir() -> Path | None:

@@ -754,11 +754,9 @@ def test_message(sender: str, recipient: str | None) -> list[str]:
     from email.policy import SMTP
     from email.utils import formatdate, make_msgid
 
-    from importlib.resources import files
+    from smtpdoctor.knowledge.tomlcache import load_shipped
 
-    from smtpdoctor.knowledge.tomlcache import loads_cached
-
-    texts = loads_cached((files("smtpdoctor.knowledge") / "test_message.toml").read_text(encoding="utf-8"), "test_message")
+    texts = load_shipped("test_message.toml")
     domain = sender.rsplit("@", 1)[1] if "@" in sender else None
     message = EmailMessage(policy=SMTP)
     message["From"] = sender

@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
-from importlib.resources import files
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -56,9 +55,9 @@ def _flatten(raw: dict, into: dict[str, dict], origin: str) -> None:
 
 @cache
 def _messages() -> dict[str, dict]:
-    from smtpdoctor.knowledge.tomlcache import loads_cached
+    from smtpdoctor.knowledge.tomlcache import KNOWLEDGE, loads_cached
 
-    root = files("smtpdoctor.knowledge")
+    root = KNOWLEDGE
     flat: dict[str, dict] = {}
     sources = [root / "messages.toml"]
     phrases = root / "phrases"

@@ -81,13 +81,10 @@ SUPABASE_TOML_NAMING = Naming("[auth.email.smtp] host", "[auth.email.smtp] port"
 def symfony_bridge(name: str) -> tuple[str, int] | None:
     """Host and port of a Symfony provider bridge (`gmail+smtp://`): the port from frameworks.toml, the host
     from the provider's preset in providers.toml, so a provider's host is written down once."""
-    from importlib.resources import files
-
     from smtpdoctor.knowledge.providers import default_providers_path, load_providers
-    from smtpdoctor.knowledge.tomlcache import loads_cached
+    from smtpdoctor.knowledge.tomlcache import load_shipped
 
-    bridges = loads_cached((files("smtpdoctor.knowledge") / "frameworks.toml").read_text(encoding="utf-8"),
-                           "frameworks").get("symfony_bridges", {})
+    bridges = load_shipped("frameworks.toml").get("symfony_bridges", {})
     bridge = bridges.get(name)
     if bridge is None:
         return None

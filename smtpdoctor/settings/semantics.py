@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 from smtpdoctor.settings.model import FALSE_WORDS, TRUE_WORDS
@@ -63,10 +62,9 @@ class Decision:
 
 @cache
 def load_frameworks() -> dict[str, Framework]:
-    from smtpdoctor.knowledge.tomlcache import loads_cached
+    from smtpdoctor.knowledge.tomlcache import load_shipped
 
-    text = (files("smtpdoctor.knowledge") / "frameworks.toml").read_text(encoding="utf-8")
-    data = loads_cached(text, "frameworks")
+    data = load_shipped("frameworks.toml")
     out: dict[str, Framework] = {}
     for fw in data.get("framework", []):
         rules = tuple(Rule(str(r.get("versions", "*")), {str(k): str(v) for k, v in r.get("when", {}).items()},
