@@ -694,7 +694,7 @@ def _only_the_command_named(args: list[str]) -> typer.Typer:
     them all, so Click can say "No such command" and suggest the near one."""
     import copy
 
-    name = next((arg for arg in args if not arg.startswith("-")), None)
+    name = next((arg for arg in args if not arg.startswith("-")), None)  # as entry.py reads it (no import: a cycle)
     chosen = [info for info in app.registered_commands if (info.name or info.callback.__name__) == name]
     if name is not None and not chosen:
         return app

@@ -57,8 +57,7 @@ class Reading:
     params: dict[str, Param] = field(default_factory=dict)
     runner_up: Reading | None = None
     variant: str | None = None  # the catalog variant that explains this reading
-    quotes_reply: bool = False  # the record quotes a server reply (a status code where replies stand)
-    reply_code: int | None = None  # the basic code of the first failure reply it quotes
+    reply_code: int | None = None  # the basic code of the first failure reply the record quotes
 
     @property
     def level(self) -> int:
@@ -233,7 +232,7 @@ class EvidenceEngine:
                            best.params)
         runner_up = next((r for r in readings if r.code != best.code), None)
         failed = next((r.basic for r in replies if r.failed and r.basic), None)
-        return replace(best, runner_up=runner_up, quotes_reply=bool(replies), reply_code=failed)
+        return replace(best, runner_up=runner_up, reply_code=failed)
 
     def _phrases(self, text: str, command: str | None, out: list[Reading]) -> None:
         for hit in self.matcher.all_matches(text):

@@ -62,7 +62,7 @@ def _is_consequence(m: LogMatch, cause: LogMatch | None) -> bool:
     if m.reading.kind == "wrapper":
         return True  # names the layer only
     if m.code in CONSEQUENCES:
-        return bool(cause.reading.quotes_reply)  # the hang-up after a server's refusal
+        return cause.reading.reply_code is not None  # the hang-up after a server's refusal
     said, again = cause.reading.reply_code, m.reading.reply_code
     return said is not None and said == again and m.reading.level > cause.reading.level  # the same reply, read less well
 
@@ -83,33 +83,30 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
 
     last_cause: list[LogMatch] = []  # the latest match, when it is a failure the text states for certain
 
-    def on_match(m: LogMatch) -> None:
+    def count(owner: LogMatch, m: LogMatch) -> None:
+        """One more line of `owner`'s diagnosis (m itself, or a line that only repeats owner's failure)."""
         nonlocal total
-        cause = last_cause[0] if last_cause else None
-        if _is_consequence(m, cause):
-            # The same failure, told again by the client: one more line of the failure it follows, not a
-            # diagnosis of its own.
-            group = groups[(cause.code, cause.provider)]
-            group.count += 1
-            group.last = Location(file=m.file, line=m.line)
-            total += 1
-            if len(matches) < max_matches:
-                matches.append(LogMatchRef(file=m.file, line=m.line, code=cause.code, provider=cause.provider))
-            return
-        severity = severity_of_code.get(m.code)
-        if severity is None:
-            severity = severity_of_code[m.code] = catalog.severity_of(Finding(code=m.code))
-        last_cause[:] = [m] if _can_cause(m, severity) else []
         here = Location(file=m.file, line=m.line)
-        group = groups.get((m.code, m.provider))
+        group = groups.get((owner.code, owner.provider))
         if group is None:
-            groups[(m.code, m.provider)] = _Group(m, here)
+            groups[(owner.code, owner.provider)] = _Group(owner, here)
         else:
             group.count += 1
             group.last = here
         total += 1
         if len(matches) < max_matches:
-            matches.append(LogMatchRef(file=m.file, line=m.line, code=m.code, provider=m.provider))
+            matches.append(LogMatchRef(file=m.file, line=m.line, code=owner.code, provider=owner.provider))
+
+    def on_match(m: LogMatch) -> None:
+        cause = last_cause[0] if last_cause else None
+        if _is_consequence(m, cause):
+            count(cause, m)  # the same failure, told again by the client: not a diagnosis of its own
+            return
+        severity = severity_of_code.get(m.code)
+        if severity is None:
+            severity = severity_of_code[m.code] = catalog.severity_of(Finding(code=m.code))
+        last_cause[:] = [m] if _can_cause(m, severity) else []
+        count(m, m)
         if severity is Severity.ERROR:
             if "last" not in streak or streak["last"].code != m.code:
                 streak["start"] = m
