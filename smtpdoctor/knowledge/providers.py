@@ -208,10 +208,13 @@ def looks_like_hostname(value: str) -> bool:
 
 
 def default_providers_path():
-    """providers.toml shipped inside the package, next to the other knowledge files."""
+    """The presets users read and extend: providers.toml at the repository's top level. The wheel carries
+    that one file inside the package, next to the other knowledge files (pyproject's force-include); a
+    source checkout or an editable install reads it where it lies."""
     from smtpdoctor.knowledge.tomlcache import KNOWLEDGE
 
-    return KNOWLEDGE / "providers.toml"
+    packaged = KNOWLEDGE / "providers.toml"
+    return packaged if packaged.is_file() else KNOWLEDGE.parent.parent / "providers.toml"
 
 
 def resolve_providers_path(option: str | None, env: Mapping[str, str]):
