@@ -2,7 +2,12 @@
 
 from smtpdoctor.knowledge.catalog import load_catalog
 
-CONTRACT_EXTRAS = {"config.port_unsupported", "config.tls_verification_disabled", "net.protocol_error", "smtp.connection_failed", "smtp.reply_error"}
+import re
+from pathlib import Path
+
+# The shared contract (a copy kept with the tests): every code it names; the rest are smtpdoctor's additions.
+CONTRACT = Path(__file__).resolve().parents[1] / "tests" / "contract" / "diagnosis-codes.md"
+CONTRACT_CODES = set(re.findall(r"`([a-z0-9_]+\.[a-z0-9_.]+)`", CONTRACT.read_text(encoding="utf-8")))
 
 catalog = load_catalog()
 print("# Finding codes\n")
@@ -12,7 +17,7 @@ print("| code | severity | English | Русский |")
 print("|---|---|---|---|")
 for code in catalog.codes():
     e = catalog.entry(code)
-    mark = " *" if code in CONTRACT_EXTRAS else ""
+    mark = "" if code in CONTRACT_CODES else " *"
     # A variant may have its own severity (config.password_format app_password is an error): list it, so the
     # table says what the output can show.
     other = sorted({f"{v.severity.value}: {name}" for name, v in e.variants.items()

@@ -35,6 +35,7 @@ class CheckOptions:
     ports: bool = False  # --ports: the port preflight table
     oauth2_token: object | None = None  # secret.Secret from --oauth2-token-stdin / SMTP_OAUTH2_TOKEN
     today: date | None = None  # the clock, injectable: retirement dates are compared with it
+    verify_fix: bool = False  # --verify-fix: the probe run again with each prescribed edit applied
 
 
 def choose_preset(inp: SettingsInput, providers: ProviderCatalog, forced: str | None) -> ProviderPreset | None:
@@ -60,10 +61,15 @@ def unknown_provider(name: str, providers: ProviderCatalog, option: str, message
     return UsageError(message_id, name=name, option=option, hint=hint, known=", ".join(sorted(providers.presets)))
 
 
-def settings_view(inp: SettingsInput, settings: SmtpSettings, source=None) -> dict[str, SettingView]:
+def settings_view(inp: SettingsInput, settings: SmtpSettings, source=None, app=None, preset: ProviderPreset | None = None,
+                  probed_host: str | None = None) -> dict[str, SettingView]:
     """What the user sees of the effective settings, shown as given: language-neutral values, what was given
-    when it could not be used (and what is used instead), the password only as a length."""
-    from smtpdoctor.settings.model import parse_bool, parse_port
+    when it could not be used (and what is used instead), the password only as a length.
+
+    A host the application does not have is shown as not set, with what its framework does instead; the
+    provider's host is a note (which says so when the probe used it). A port it does not set is its framework's
+    default, said so. An internationalised host or address is shown both ways: пример.рф (xn--e1afmkfd.xn--p1ai)."""
+    from smtpdoctor.settings.model import ascii_address, clean_host, parse_bool, parse_port
 
     def src(name: str):
         given = getattr(inp, name)
@@ -72,24 +78,67 @@ def settings_view(inp: SettingsInput, settings: SmtpSettings, source=None) -> di
     def invalid(raw, parse) -> str | None:
         return raw.value if raw is not None and raw.value.strip() and parse(raw.value) is None else None
 
+    def both_ways(written: str | None, used: str | None) -> Phrase | None:
+        return phrase("settings.view.idn", written=written, used=used) if written and used and written != used else None
+
     port_given, secure_given = invalid(inp.port, parse_port), invalid(inp.secure, parse_bool)
     mode = phrase("newuser.mode.tls" if settings.secure else "newuser.mode.starttls")
+    host_written = clean_host(inp.host.value) if inp.host is not None and inp.host.value.strip() else None
+    host_view = SettingView(value=settings.host, source=src("host"), shown=both_ways(host_written, settings.host))
+    framework = app.framework if app is not None else "nodemailer"
+    if settings.host is None and preset is not None and "host" not in getattr(source, "deferred", ()):
+        fallback = app.unset.host if app is not None else "localhost"
+        shown = phrase("settings.view.host_unset", framework=framework, default=fallback) if fallback \
+            else phrase("settings.view.host_unset_off", framework=framework)
+        note = phrase("settings.view.host_probed" if probed_host else "settings.view.host_suggested",
+                      provider=preset.display_name(), host=preset.example_host())
+        host_view = SettingView(value=None, source=src("host"), shown=shown, note=note)
+    port_shown = phrase("settings.view.port_default", port=settings.port, framework=framework) \
+        if inp.port is None and app is not None else None
     view: dict[str, SettingView] = {
-        "host": SettingView(value=settings.host, source=src("host")),
-        "port": SettingView(value=str(settings.port), source=src("port"), given=port_given,
+        "host": host_view,
+        "port": SettingView(value=str(settings.port), source=src("port"), given=port_given, shown=port_shown,
                             invalid=port_given is not None),
         "secure": SettingView(value="implicit" if settings.secure else "starttls", source=src("secure"), shown=mode,
                               given=secure_given, invalid=secure_given is not None, note=framework_note(source)),
-        "user": SettingView(value=settings.user, source=src("user")),
+        "user": SettingView(value=settings.user, source=src("user"),
+                            shown=both_ways(settings.user, ascii_address(settings.user) if settings.user else None)),
     }
     pw = settings.password
     length = len(pw.get_secret_value()) if pw is not None else None
     view["password"] = SettingView(value=None, source=src("password"), length=length,
                                    shown=phrase("field.masked", n=length) if pw is not None else None)
-    view["sender"] = SettingView(value=settings.sender, source=src("sender"))
+    sender_written = _unicode_address(settings.sender) if settings.sender else None
+    view["sender"] = SettingView(value=settings.sender, source=src("sender"), shown=both_ways(sender_written, settings.sender))
     if settings.sender_name:
         view["sender_name"] = SettingView(value=settings.sender_name, source=src("sender_name"))
     return view
+
+
+def _unicode_address(address: str) -> str:
+    """me@xn--e1afmkfd.xn--p1ai -> me@пример.рф: the form people read, shown next to the one that is sent."""
+    local, at, domain = address.rpartition("@")
+    if not at or "xn--" not in domain.lower():
+        return address
+    import idna
+
+    try:
+        return f"{local}@{idna.decode(domain)}"
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return address
+
+
+def app_defaults(source) -> object:
+    """What the application's framework does with a host or port it does not have (checks.static.AppDefaults).
+    Without a format (batch rows, the demo) it is nodemailer's: SMTP_* settings are its names."""
+    from smtpdoctor.checks.static import AppDefaults
+    from smtpdoctor.settings.semantics import load_frameworks, unset_defaults
+
+    framework_id = getattr(source, "framework", None) or getattr(getattr(source, "format", None), "value", None) \
+        or "nodemailer"
+    unset = unset_defaults(framework_id, getattr(source, "version", None))
+    framework = load_frameworks().get(framework_id)
+    return AppDefaults(framework.label, unset) if framework is not None and unset is not None else None
 
 
 def framework_note(source) -> Phrase | None:
@@ -119,7 +168,9 @@ def lint_file(path: Path, fmt: str | None, providers: ProviderCatalog) -> Report
     Spring without spring.mail.host): a hook run on every commit must stay silent about it."""
     from smtpdoctor.settings.frameworks import read_source
 
-    is_config = path.name.lower().endswith((".toml", ".properties", ".yml", ".yaml"))
+    from smtpdoctor.settings.frameworks import config_format
+
+    is_config = config_format(path) is not None
     read = read_source(fmt, {}, {}, None if is_config else path, [path] if is_config else [], lint=True)
     if not read.in_use:
         return None
@@ -157,22 +208,31 @@ def run_check(
 
         from smtpdoctor.secret import Secret
 
-        options = _replace(options, oauth2_token=Secret(env["SMTP_OAUTH2_TOKEN"].strip()))
+        from smtpdoctor.settings.model import readable
+
+        options = _replace(options, oauth2_token=Secret(readable(env["SMTP_OAUTH2_TOKEN"])[0].strip()))
     if options.oauth2_token is not None:  # the token is a secret like the password: masked in every output
         redactor = redactor.merged(Redactor.for_secrets([options.oauth2_token], inp.user.value if inp.user else None))
         on_step = redactor.callback(on_step)
     where = hosting.recognise(inp, preset, providers, options)
     preset = where.preset
-    settings = clean(inp, preset)
+    app = app_defaults(source)
+    settings = clean(inp, preset, unset=app.unset if app is not None else None)
     by_check = run_static_checks_by_name(inp, settings, preset, providers, env, options.send_to, options.ehlo_name,
                                          deferred=deferred,
-                                         in_file=_config_file(inp, source))
+                                         in_file=_config_file(inp, source), app=app)
+    garbled: set[str] = set()
     if source is not None and source.findings:
         # The format's own finding is the more precise one ("refers to ${X}, which is not set").
         precise = {(f.code, f.source.name if f.source else None) for f in source.findings}
         by_check = {name: [f for f in found if (f.code, f.source.name if f.source else None) not in precise]
                     for name, found in by_check.items()}
-        by_check[f"format ({source.format.value})"] = list(source.findings)
+        # A value with bytes that are not UTF-8 is the cause; what else is said about that value follows from it.
+        garbled = {f.source.name for f in source.findings if f.variant in ("not_utf8", "not_utf8_secret") and f.source}
+        by_check = {name: [f for f in found if f.source is None or f.source.name not in garbled]
+                    for name, found in by_check.items()}
+        # The format's findings first: how the settings were read comes before what was read.
+        by_check = {f"format ({source.format.value})": list(source.findings), **by_check}
     findings: list[Finding] = hosting.without_password_findings([f for found in by_check.values() for f in found], options)
     platform_findings, platform_id = hosting.platform_and_auth(inp, settings, preset, env, options)
     findings += platform_findings + hosting.recognition_finding(where)
@@ -180,14 +240,25 @@ def run_check(
     steps: list[StepResult] = []
     transcript: list[str] = []
     dns_report = None
-    sender = settings.sender or (settings.user if settings.user and "@" in settings.user else None)
+    from smtpdoctor.settings.model import ascii_address
+
+    sender = settings.sender or (ascii_address(settings.user) if settings.user and "@" in settings.user else None)
     if not options.offline and options.check_dns and sender and not injected_fields(findings):
-        dns_findings, dns_report = run_dns(sender, preset, providers, options)
+        dns_findings, dns_report = run_dns(sender, preset, providers, options, where.dns)
         findings = merge(findings, dns_findings)
     recipient_ok = not any(f.code == "config.recipient_invalid" for f in findings)
-    probe_ok = not options.offline and settings.host and not where.host_from_dns and not injected_fields(findings)
+    # The application has no host: the provider's is probed so the rest (TLS, login) is still tested, and the
+    # settings say so, while the missing host stays the run's error (kept through the probe's merge below).
+    probed = settings
+    if settings.host is None and preset is not None and not where.host_from_dns and "host" not in deferred:
+        from dataclasses import replace as _with
+
+        probed = _with(settings, host=preset.example_host() or None)
+    unset_host = [f for f in findings if f.code == "config.missing" and f.variant in ("host_preset", "host_preset_off")]
+    probe_ok = not options.offline and probed.host and not where.host_from_dns and not injected_fields(findings) \
+        and not (inp.host is not None and inp.host.source.name in garbled)  # a host with a � cannot be looked up
     if probe_ok and options.ports:
-        ports, added = hosting.port_table(settings, preset, options, findings)
+        ports, added = hosting.port_table(probed, preset, options, findings, where.dns)
         findings += added
     if probe_ok and recipient_ok:
         from smtpdoctor.probe.runner import ProbePolicy, run_probe
@@ -198,18 +269,27 @@ def run_check(
             from dataclasses import replace
 
             policy = replace(policy, max_time_spent=time.perf_counter() - started)
-        run = run_probe(settings, preset, policy, on_step=on_step)
+        run = run_probe(probed, preset, policy, on_step=on_step)
         steps = run.steps
         transcript = run.transcript
-        findings = merge(findings, _known_host_readings(run.findings, settings, providers))
+        findings = merge(findings, _known_host_readings(run.findings, probed, providers))
+        findings += [f for f in unset_host if f not in findings]
         if ports is None and hosting.connect_timed_out(steps):  # a timed-out port: show which ones connect
-            ports, added = hosting.port_table(settings, preset, options, findings)
+            ports, added = hosting.port_table(probed, preset, options, findings, where.dns)
             findings += added
-    return redactor.apply(diagnose(
+    if where.dns is not None:  # a resolver failing as a whole: the run's "not found"s become unconfirmed
+        from smtpdoctor.checks.dns import unconfirmed
+
+        findings = unconfirmed(findings, where.dns)
+    from smtpdoctor.prescribe import Context, prescribe
+
+    cure = Context(inp, providers, preset, env, options, source, deferred, _config_file(inp, source), app=app,
+                   forced_provider=bool(options.provider), recheck=_recheck(env, providers, options, source))
+    return redactor.apply(prescribe(diagnose(
         findings, load_catalog(), "check",
         provider=where.provider[0],
         provider_name=where.provider[1],
-        settings=settings_view(inp, settings, source),
+        settings=settings_view(inp, settings, source, app, preset, probed.host if steps else None),
         steps=tuple(steps),
         transcript=tuple(transcript),
         dns=dns_report,
@@ -223,7 +303,18 @@ def run_check(
         platform=platform_id,
         recognised=where.recognition.how if where.recognition is not None else None,
         ports=ports,
-    ))
+    ), cure))
+
+
+def _recheck(env: Mapping[str, str], providers: ProviderCatalog, options: CheckOptions, source):
+    """--verify-fix: the check again (probe included) on settings with a prescribed edit applied."""
+    if not options.verify_fix or options.offline:
+        return None
+    from dataclasses import replace
+
+    again = replace(options, verify_fix=False, ports=False)
+    return lambda edited: run_check(edited, env, providers, again,
+                                    source=replace(source, inp=edited, findings=[]) if source is not None else None)
 
 
 def _config_file(inp: SettingsInput, source) -> str | None:
@@ -255,10 +346,13 @@ def _sender_domain_readings(findings: list[Finding]) -> list[Finding]:
             and f.evidence is not None and f.evidence.kind.value == "dns" else f for f in findings]
 
 
-def run_dns(address: str, relay: ProviderPreset | None, providers: ProviderCatalog, options: CheckOptions):
-    from smtpdoctor.checks.dns import DnsClient, check_sender_domain
+def run_dns(address: str, relay: ProviderPreset | None, providers: ProviderCatalog, options: CheckOptions,
+            client=None):
+    """`client`: the run's checks.dns.DnsClient (one resolver state and one --max-time deadline for all lookups)."""
+    from smtpdoctor.checks.dns import check_sender_domain
+    from smtpdoctor.checks.hosting import dns_client
 
-    client = DnsClient(list(options.nameservers) or None, options.dns_timeout)
+    client = client or dns_client(options)
     findings, report = check_sender_domain(address, relay, providers, client, list(options.dkim_selectors))
     return _sender_domain_readings(findings), report
 

@@ -54,9 +54,13 @@ MAX_ROW = 256 * 1024  # bytes of one row (JSON line or CSV record); a longer one
 MAX_JSON_DEPTH = 32  # a configuration is flat; deeper nesting is hostile
 
 
+HEAD = 64  # bytes of a too-long line kept to tell its format by: a JSON row starts with '{'
+
+
 def _lines(stream) -> Iterator[tuple[str, str | None]]:
     """(text, problem) per physical line, read as it arrives (a stdin that never closes yields rows
-    as they come) and never more than MAX_ROW bytes at a time: a longer line is skipped to its end."""
+    as they come) and never more than MAX_ROW bytes at a time: a longer line is skipped to its end,
+    and its text is only its first HEAD bytes."""
     first = True
     while True:
         raw = stream.readline(MAX_ROW + 1)
@@ -64,9 +68,10 @@ def _lines(stream) -> Iterator[tuple[str, str | None]]:
             return
         problem = None
         if len(raw) > MAX_ROW and not raw.endswith(b"\n"):
+            head = raw[:HEAD].decode("utf-8-sig" if first else "utf-8", "replace")
             while raw and not raw.endswith(b"\n"):  # the rest of the line, in bounded pieces
                 raw = stream.readline(MAX_ROW)
-            yield "\n", "too_long"
+            yield head, "too_long"
             first = False
             continue
         if b"\0" in raw:
@@ -132,17 +137,20 @@ def _read_stream(stream, path: Path) -> Iterator[Row]:
                 break
         else:
             return
-        if problem is None and text.lstrip().startswith("{"):
-            yield from _json_rows(text, number, lines)
+        if text.lstrip().startswith("{"):  # a first row too long to read still shows which format it is
+            yield from _json_rows(text, number, lines, problem)
+        elif problem:  # a CSV header that cannot be read leaves no row to read
+            raise InputError("cli.batch.header_too_long", file=path, n=MAX_ROW // 1024)
         else:
-            yield from _csv_rows(text, problem, lines)
+            yield from _csv_rows(text, lines, path)
     except OSError as exc:
         raise InputError("error.log_unreadable", file=path, reason=os_reason(exc)) from exc
 
 
-def _json_rows(first: str, number: int, lines: Iterator[tuple[str, str | None]]) -> Iterator[Row]:
+def _json_rows(first: str, number: int, lines: Iterator[tuple[str, str | None]],
+               first_problem: str | None = None) -> Iterator[Row]:
     def rows() -> Iterator[tuple[int, str, str | None]]:
-        yield number, first, None
+        yield number, first, first_problem
         for n, (text, problem) in enumerate(lines, number + 1):
             yield n, text, problem
 
@@ -156,25 +164,38 @@ def _json_rows(first: str, number: int, lines: Iterator[tuple[str, str | None]])
             yield Row(n, None, phrase("hardening.batch.row_too_deep"))
             continue
         try:
-            data = json.loads(line)
+            # Numbers stay as written: every value becomes text anyway, and int() refuses more than 4,300 digits.
+            data = json.loads(line, parse_int=str, parse_float=str)
         except RecursionError:
             yield Row(n, None, phrase("hardening.batch.row_too_deep"))
             continue
         except ValueError as exc:
-            yield Row(n, None, phrase("batch.row.not_json", reason=Evidence(EvidenceKind.SYSTEM, exc.msg)))
+            reason = getattr(exc, "msg", None) or str(exc)
+            yield Row(n, None, phrase("batch.row.not_json", reason=Evidence(EvidenceKind.SYSTEM, reason)))
             continue
         if not isinstance(data, dict):
             yield Row(n, None, phrase("batch.row.not_object"))
             continue
-        yield Row(n, {str(k): "" if v is None else str(v) for k, v in data.items()})
+        row = {str(k): "" if v is None else str(v) for k, v in data.items()}
+        if not all(_is_text(k) and _is_text(v) for k, v in row.items()):
+            yield Row(n, None, phrase("cli.batch.row_surrogate"))
+            continue
+        yield Row(n, row)
+
+
+def _is_text(value: str) -> bool:
+    """False for a string holding a lone surrogate (JSON's "\\ud800"): no host, login or password, and no line of output."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _MARK = "\0smtpdoctor:"  # stands in for a line the reader refused; a real NUL never reaches the CSV parser
 
 
-def _csv_rows(header: str, problem: str | None, lines: Iterator[tuple[str, str | None]]) -> Iterator[Row]:
-    if problem:  # no usable header: nothing can be read
-        return
+def _csv_rows(header: str, lines: Iterator[tuple[str, str | None]], path: Path) -> Iterator[Row]:
     csv.field_size_limit(MAX_ROW)
 
     def physical() -> Iterator[str]:
@@ -183,7 +204,12 @@ def _csv_rows(header: str, problem: str | None, lines: Iterator[tuple[str, str |
             yield f"{_MARK}{bad}\n" if bad else text
 
     reader = csv.reader(physical())
-    names = [name.strip() for name in next(reader, [])]
+    try:
+        names = [name.strip() for name in next(reader, [])]
+    except csv.Error as exc:
+        if "\r" in header.rstrip("\r\n"):  # CR alone ends each line (classic Mac OS): the header runs into the rows
+            raise InputError("cli.batch.header_cr", file=path) from None
+        raise InputError("cli.batch.header_csv", file=path, reason=Evidence(EvidenceKind.SYSTEM, str(exc))) from None
     if not any(names):
         return
     number = 0
@@ -211,7 +237,22 @@ def _csv_rows(header: str, problem: str | None, lines: Iterator[tuple[str, str |
         yield Row(number, {k: v for k, v in zip(names, record) if k} | {k: "" for k in names[len(record):] if k})
 
 
-def row_input(row: Row, env: Mapping[str, str], source_name: str) -> tuple[SettingsInput, list[Finding], str | None]:
+ENV_PREFIX = "SMTP_"  # `env:NAME` in a row may read these without --allow-env
+
+
+class RowRefused(SmtpdoctorError):
+    """A row asks for something the batch file may not have (an environment variable outside SMTP_*)."""
+
+
+def env_allowed(name: str, allow_env: frozenset[str]) -> bool:
+    """Whether a row may read this variable. A batch file is often someone else's (a tenant list, an upload):
+    `password = "env:AWS_SECRET_ACCESS_KEY"` with `host` pointing at the file's author would send them the
+    CI's secret, so only the SMTP_* names are open unless the person running the batch names others."""
+    return name.startswith(ENV_PREFIX) or name in allow_env
+
+
+def row_input(row: Row, env: Mapping[str, str], source_name: str,
+              allow_env: frozenset[str] = frozenset()) -> tuple[SettingsInput, list[Finding], str | None]:
     assert row.data is not None
     values: dict[str, RawValue] = {}
     findings: list[Finding] = []
@@ -223,6 +264,8 @@ def row_input(row: Row, env: Mapping[str, str], source_name: str) -> tuple[Setti
         src = ValueSource(kind="config", name=key, file=source_name, line=row.number)
         if field_name == "password" and value.startswith("env:"):
             var = value[4:]
+            if not env_allowed(var, allow_env):  # refused whether it is set or not: no probing for names
+                raise RowRefused("cli.batch.env_not_allowed", name=var)
             if var not in env:
                 findings.append(Finding(code="config.missing", variant="unresolved", source=src, params={"ref": var}))
                 continue
@@ -252,6 +295,7 @@ class BatchSummary:
     providers: Counter = field(default_factory=Counter)
     interrupted: bool = False
     broken_pipe: bool = False  # the reader of the results went away (`| head -1`)
+    write_error: Exception | None = None  # the results could not be written (a full disk, a closed stdout)
     elapsed_s: float = 0.0
 
 
@@ -270,26 +314,49 @@ class HostLimiter:
 
 def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options: CheckOptions, env: Mapping[str, str],
               emit: Callable[[RowResult], None], concurrency: int = 32, per_host: int = 16, strict: bool = False,
-              stdin=None, on_progress: Callable[[int], None] | None = None) -> BatchSummary:
+              stdin=None, on_progress: Callable[[int], None] | None = None,
+              allow_env: frozenset[str] = frozenset()) -> BatchSummary:
     """Rows stream in and results stream out: memory holds at most `concurrency * 2` rows waiting, whatever
     the input's size (a stdin that never closes included). The workers are daemon threads, so Ctrl-C or
-    a closed output pipe ends the run at once instead of waiting for every probe still in flight."""
+    a closed output pipe ends the run at once instead of waiting for every probe still in flight.
+
+    Nothing a row holds and nothing the output does may stop a worker: a worker that died would leave the
+    reader waiting forever for room in the queue. A result that cannot be written stops the run
+    (`summary.write_error`); one that cannot be rendered is written as a row error in its place."""
     summary = BatchSummary()
     started = time.perf_counter()
     limiter = HostLimiter(per_host)
     emit_lock = threading.Lock()
-    stop = threading.Event()  # the reader of our output is gone, or the user pressed Ctrl-C
+    stop = threading.Event()  # the output is gone or failed, or the user pressed Ctrl-C
     work: queue.Queue[Row | None] = queue.Queue(maxsize=concurrency * 2)
     source_name = "<stdin>" if str(path) == "-" else str(path)
+
+    def write(result: RowResult) -> RowResult:
+        """Emit the result, or a row error in its place when the row's own content cannot be rendered (a sink
+        that fails raises OSError or SmtpdoctorError, and a replacement that fails too is the sink's fault)."""
+        try:
+            emit(result)
+            return result
+        except (OSError, SmtpdoctorError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. UnicodeEncodeError from text the output cannot hold
+            replacement = RowResult(f"row-{result.number}", result.number,
+                                    error=phrase("cli.batch.row_unrenderable", kind=exc.__class__.__name__))
+            emit(replacement)
+            return replacement
 
     def finish(result: RowResult) -> None:
         with emit_lock:
             if stop.is_set():
                 return
             try:
-                emit(result)
+                result = write(result)
             except BrokenPipeError:  # `batch ... | head -1`: nobody reads any more; stop probing
                 summary.broken_pipe = True
+                stop.set()
+                return
+            except Exception as exc:  # noqa: BLE001 - /dev/full, a closed stdout: the run cannot report, so it stops
+                summary.write_error = exc
                 stop.set()
                 return
             summary.total += 1
@@ -304,11 +371,18 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
                 summary.codes[f.code] += 1
             summary.providers[(report.provider if report is not None else None) or "-"] += 1
         if on_progress is not None:
-            on_progress(1)
+            try:
+                on_progress(1)
+            except Exception:  # noqa: BLE001, S110 - a progress bar that cannot draw must not stop the checks
+                pass
 
     def check(row: Row) -> None:
         try:
-            inp, extra, forced = row_input(row, env, source_name)
+            try:
+                inp, extra, forced = row_input(row, env, source_name, allow_env)
+            except RowRefused as exc:
+                finish(RowResult(row.id, row.number, error=phrase(exc.message_id, **exc.params)))
+                return
             host = inp.host.value.strip() if inp.host else ""
             with limiter(host):
                 if stop.is_set():
@@ -335,6 +409,16 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
             if not stop.is_set():
                 check(row)
 
+    def put(item: Row | None) -> bool:
+        """Queue an item, waiting for room only while the run goes on."""
+        while not stop.is_set():
+            try:
+                work.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     workers = [threading.Thread(target=worker, name=f"smtpdoctor-batch-{i}", daemon=True) for i in range(concurrency)]
     for thread in workers:
         thread.start()
@@ -345,10 +429,11 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
                 break
             if row.data is None:
                 finish(RowResult(row.id, row.number, error=row.error))
-            else:
-                work.put(row)  # blocks while the workers are busy: the input is read no faster than checked
+            elif not put(row):  # blocks while the workers are busy: the input is read no faster than checked
+                break
         for _ in workers:
-            work.put(None)
+            if not put(None):
+                break
         for thread in workers:
             while thread.is_alive() and not stop.is_set():
                 thread.join(0.2)
@@ -358,5 +443,21 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
     finally:
         stop.set()
         rows.close()
+        _release(work, len(workers))
         summary.elapsed_s = time.perf_counter() - started
     return summary
+
+
+def _release(work: queue.Queue, workers: int) -> None:
+    """Let every idle worker end: drop the rows still waiting and leave an end mark for each (workers
+    busy with a probe see `stop` when it returns, and end at the next mark)."""
+    try:
+        while True:
+            work.get_nowait()
+    except queue.Empty:
+        pass
+    for _ in range(workers):
+        try:
+            work.put_nowait(None)
+        except queue.Full:
+            return

@@ -7,6 +7,7 @@ inside commands so `smtpdoctor --version` and `--help` stay fast.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import stat
@@ -113,17 +114,145 @@ def check(
     output_format: CheckFormatOpt = "text",
     lang: LangOpt = None,
     providers_file: ProvidersOpt = None,
+    verify_fix: Annotated[bool, typer.Option("--verify-fix")] = False,
 ) -> int:
     """Check SMTP settings (env vars, .env, options) and probe the server step by step."""
-    from smtpdoctor.app import CheckOptions, run_check
-    from smtpdoctor.errors import NOT_A_FILE, UsageError
+    given = _check_inputs(("text", "json", "github", "junit", "html"), **locals())
+    from smtpdoctor.app import run_check
     from smtpdoctor.knowledge.catalog import load_catalog
+
+    chosen_lang, fmt, read, opts, providers = given.lang, given.fmt, given.read, given.opts, given.providers
+    redactor, token_text = given.redactor, given.token_text
+    catalog = load_catalog()
+    with _said_when_interrupted(), _output(output, redactor) as out:
+        if fmt == "text":
+            from smtpdoctor.render.text import check_blocks, color_wanted, write
+
+            live = output is None and color_wanted(out) and not offline
+            result = _run_live(out, chosen_lang, live, lambda on_step: run_check(
+                read.inp, os.environ, providers, opts, source=read, on_step=on_step))
+            write(check_blocks(result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers,
+                               steps_shown=live), out)
+        else:
+            result = run_check(read.inp, os.environ, providers, opts, source=read)
+            plain = [value for value in (read.inp.password.value if read.inp.password else None, token_text) if value]
+            out.write(_render_machine(fmt, result, catalog, chosen_lang, strict, transcript, redactor, plain, providers))
+    return int(result.exit_code(strict))
+
+
+class _TakesCheckOptions:
+    """A command that takes every option of `check`, by the same Typer definitions, then its own keyword-only ones.
+    Its signature is worked out only when Typer builds this command, not on every start of the CLI."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.__name__, self.__qualname__, self.__doc__, self.__module__ = fn.__name__, fn.__qualname__, fn.__doc__, fn.__module__
+
+    def __call__(self, **params):
+        return self.fn(**params)
+
+    @functools.cached_property
+    def __signature__(self):
+        import inspect
+
+        base = inspect.signature(check, eval_str=True)  # Typer reads the option definitions off evaluated annotations
+        own = [p for p in inspect.signature(self.fn, eval_str=True).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        return base.replace(parameters=[*base.parameters.values(), *own], return_annotation=int)
+
+    @functools.cached_property
+    def __annotations__(self):
+        return {p.name: p.annotation for p in self.__signature__.parameters.values()}
+
+
+@app.command()
+@_TakesCheckOptions
+def fix(*, write: Annotated[bool, typer.Option("--write")] = False, **options) -> int:
+    """Show the proven edits to the settings files as a diff and the environment variables to set; --write applies them."""
+    given = _check_inputs(("text", "json"), **options)
+    from smtpdoctor.app import run_check
+    from smtpdoctor.knowledge.catalog import load_catalog
+    from smtpdoctor.prescribe.apply import plan_edits, prescribed_edits
+
+    catalog, strict = load_catalog(), options["strict"]
+    with _said_when_interrupted():
+        result = run_check(given.read.inp, os.environ, given.providers, given.opts, source=given.read)
+        plan = plan_edits(prescribed_edits(result), _run_secrets(given))
+        written, after = None, None
+        if write:
+            written = _write_plan(plan)
+            if written:
+                reread = given.reread()
+                after = run_check(reread.inp, os.environ, given.providers, given.opts, source=reread)
+    with _output(options["output"], given.redactor) as out:
+        if given.fmt == "json":
+            from smtpdoctor.render.fix import fix_document
+            from smtpdoctor.render.json import dumps
+
+            out.write(dumps(fix_document(result, plan, written, after, strict)) + "\n")
+        else:
+            from smtpdoctor.render.fix import fix_blocks
+            from smtpdoctor.render.text import write as write_blocks
+
+            write_blocks(fix_blocks(result, plan, catalog, given.lang, written=written, after=after, strict=strict), out)
+    return int((after or result).exit_code(strict))
+
+
+def _run_secrets(given) -> list[str]:
+    """The run's secrets as given and as cleaned: no edit may carry one into a file that does not hold it."""
+    from smtpdoctor.redact import url_passwords
+    from smtpdoctor.settings.model import clean_text
+
+    inp = given.read.inp
+    values = [inp.password.value if inp.password else None, given.token_text]
+    values += [found for name in ("host", "user", "sender") if inp.get(name) is not None
+               for found in url_passwords(inp.get(name).value, bare=name == "host")]
+    return [v for v in dict.fromkeys([*values, *(clean_text(v) for v in values if v)]) if v]
+
+
+def _write_plan(plan) -> list[tuple[str, int]]:
+    """Each changed file replaced at once; a file changed meanwhile is left alone and said so."""
+    from smtpdoctor.errors import InputError, os_reason
+    from smtpdoctor.prescribe.apply import Refused, write_atomic
+
+    written = []
+    for file in plan.files:
+        if not file.changed:
+            continue
+        try:
+            write_atomic(file.path, file.after, expected=file.before)
+        except Refused as refused:
+            raise InputError("fix.error.write", file=file.path, reason=_refusal_reason(refused)) from None
+        except OSError as exc:
+            raise InputError("fix.error.write", file=file.path, reason=os_reason(exc)) from exc
+        written.append((file.path, len(file.applied)))
+    return written
+
+
+def _refusal_reason(refused):
+    from smtpdoctor.report import phrase
+
+    return phrase("fix.refused." + refused.reason)
+
+class _CheckInputs:
+    """What `check` and `fix` make of the same options: the settings read, the run's options, its redactor."""
+
+    def __init__(self, **values) -> None:
+        self.__dict__.update(values)
+
+
+def _check_inputs(formats: tuple[str, ...], *, host, port, secure, user, sender, provider, env_file, password_stdin,
+                  password, oauth2_token_stdin, platform, ports, offline, timeout, max_time, send_to, allow_plaintext_auth,
+                  insecure, ca_file, ehlo_name, no_dns, source, config, output, nameserver, dns_timeout, dkim_selector,
+                  output_format, lang, providers_file, verify_fix=False, **_rendering) -> _CheckInputs:
+    """Validate check's options and read the settings they name (shared by `check` and `fix`)."""
+    from smtpdoctor.app import CheckOptions
+    from smtpdoctor.errors import NOT_A_FILE, UsageError
     from smtpdoctor.render.i18n import tr
     from smtpdoctor.report import phrase
     from smtpdoctor.settings.frameworks import read_source
 
     chosen_lang = _lang(lang)
-    fmt = _format(output_format, ("text", "json", "github", "junit"))
+    fmt = _format(output_format, formats)
     if not timeout > 0 or timeout > 600:
         raise UsageError("error.bad_option", option="--timeout", reason=phrase("reason.timeout"))
     if not 1 <= max_time <= 3600:
@@ -140,15 +269,12 @@ def check(
             raise UsageError("error.bad_option", option="--oauth2-token-stdin", reason=phrase("platform.reason.one_stdin"))
         from smtpdoctor.secret import Secret
 
-        data = sys.stdin.readline().strip() if not sys.stdin.isatty() else ""
+        data = _stdin_line("--oauth2-token-stdin", MAX_STDIN_TOKEN).strip()
         if not data:
-            raise UsageError("error.stdin_empty")
+            raise UsageError("cli.error.stdin_empty", option="--oauth2-token-stdin")
         token = Secret(data)
     if password_stdin:
-        data = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else ""
-        if not data:
-            raise UsageError("error.stdin_empty")
-        options["password"] = data
+        options["password"] = _stdin_line("--password-stdin", MAX_STDIN_PASSWORD)
         names["password"] = "--password-stdin"
     elif password is not None:
         print(tr("heading.password_option", chosen_lang), file=sys.stderr)
@@ -166,29 +292,58 @@ def check(
                         ca_file=ca_file, send_to=send_to, ehlo_name=ehlo_name, provider=provider, check_dns=not no_dns,
                         max_time=max_time,
                         nameservers=tuple(nameserver or ()), dns_timeout=dns_timeout,
-                        dkim_selectors=tuple(dkim_selector or ()), platform=platform, ports=ports, oauth2_token=token)
-    catalog = load_catalog()
+                        dkim_selectors=tuple(dkim_selector or ()), platform=platform, ports=ports, oauth2_token=token,
+                        verify_fix=verify_fix)
     from smtpdoctor.redact import Redactor
 
-    token_text = token.get_secret_value() if token is not None else os.environ.get("SMTP_OAUTH2_TOKEN", "").strip()
+    from smtpdoctor.settings.model import readable  # a byte that is not UTF-8 would crash every encoding of it
+
+    token_text = token.get_secret_value() if token is not None else readable(os.environ.get("SMTP_OAUTH2_TOKEN", ""))[0].strip()
     redactor = Redactor.for_input(read.inp).merged(Redactor.for_secrets([token_text], read.inp.user.value if read.inp.user else None))
-    with _said_when_interrupted(), _output(output, redactor) as out:
-        if fmt == "text":
-            from smtpdoctor.render.text import check_blocks, color_wanted, write
-
-            live = output is None and color_wanted(out) and not offline
-            result = _run_live(out, chosen_lang, live, lambda on_step: run_check(
-                read.inp, os.environ, providers, opts, source=read, on_step=on_step))
-            write(check_blocks(result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers,
-                               steps_shown=live), out)
-        else:
-            result = run_check(read.inp, os.environ, providers, opts, source=read)
-            plain = [value for value in (read.inp.password.value if read.inp.password else None, token_text) if value]
-            out.write(_render_machine(fmt, result, catalog, chosen_lang, strict, transcript, redactor, plain))
-    return int(result.exit_code(strict))
+    return _CheckInputs(lang=chosen_lang, fmt=fmt, read=read, opts=opts, providers=providers, redactor=redactor,
+                        token_text=token_text, reread=lambda: read_source(source, options, os.environ, env_file,
+                                                                          list(config or ()), names))
 
 
-def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: bool, redactor, plain: list[str]) -> str:
+MAX_STDIN_PASSWORD = 4 << 10  # bytes: the longest real SMTP passwords and API keys are about 100
+MAX_STDIN_TOKEN = 64 << 10  # bytes: OAuth2 access tokens (JWTs with many claims) run to a few KiB
+
+
+def _stdin_line(option: str, limit: int) -> str:
+    """The first line of standard input without its line end, read no further than `limit` bytes: `--password-stdin`
+    fed a 100 MB file must cost 4 KiB, not the whole file held in memory several times over."""
+    from smtpdoctor.errors import UsageError
+    from smtpdoctor.report import phrase
+
+    stream = sys.stdin
+    if stream.isatty():  # nothing piped in: nothing to wait for
+        raise UsageError("cli.error.stdin_empty", option=option)
+    binary = getattr(stream, "buffer", None)
+    try:
+        raw = binary.readline(limit + 1) if binary is not None else stream.readline(limit + 1)
+    except OSError as exc:
+        from smtpdoctor.errors import os_reason
+
+        raise UsageError("error.bad_option", option=option, reason=os_reason(exc)) from exc
+    line_end = raw.endswith(b"\n" if isinstance(raw, bytes) else "\n")
+    if len(raw) > limit and not line_end:
+        raise UsageError("error.bad_option", option=option, reason=phrase("cli.reason.stdin_too_long", n=limit >> 10))
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise UsageError("error.bad_option", option=option, reason=phrase("reason.not_utf8")) from None
+    text = text.rstrip("\r\n")
+    if not text:
+        raise UsageError("cli.error.stdin_empty", option=option)
+    return text
+
+
+def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: bool, redactor, plain: list[str],
+                    providers=None) -> str:
+    if fmt == "html":  # one self-contained file to attach to a ticket (render/html.py imports Jinja2: only here)
+        from smtpdoctor.render.html import check_html
+
+        return check_html(result, catalog, lang, strict, providers, transcript)
     if fmt == "json":
         from smtpdoctor.render.json import check_document, dumps
 
@@ -206,9 +361,13 @@ def _render_machine(fmt: str, result, catalog, lang, strict: bool, transcript: b
                 handle.write(markdown_summary(result, catalog, lang) + "\n")
         except OSError:
             pass
-    # ::add-mask:: for every secret of the run (password, OAuth2 token) in every encoded form, the plain ones first
-    masks = list(dict.fromkeys([*plain, *redactor.mask_values()]))
-    lines = github_lines(result, catalog, lang, masks, os.environ.get("GITHUB_ACTIONS") == "true")
+    # ::add-mask:: for every secret of the run (password, OAuth2 token) in every encoded form, the plain ones first,
+    # straight to the runner's standard output: never into an --output file (the secret in clear, in an artifact)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        from smtpdoctor.render.ci import mask_lines
+
+        sys.stdout.write("".join(line + "\n" for line in mask_lines([*plain, *redactor.mask_values()])))
+    lines = github_lines(result, catalog, lang)
     return "".join(line + "\n" for line in lines)
 
 
@@ -368,6 +527,7 @@ def batch(
     strict: Annotated[bool, typer.Option()] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None,
     output_format: Annotated[str, typer.Option("--format", "-f")] = "text",
+    allow_env: Annotated[Optional[list[str]], typer.Option("--allow-env")] = None,
     lang: LangOpt = None,
     providers_file: ProvidersOpt = None,
 ) -> int:
@@ -380,7 +540,7 @@ def batch(
     from smtpdoctor.report import phrase
 
     chosen_lang = _lang(lang)
-    fmt = _format(output_format)
+    fmt = _format(output_format, ("text", "json", "html"))
     if not 1 <= concurrency <= 1024:
         raise UsageError("error.bad_option", option="--concurrency", reason=phrase("reason.range_1024"))
     if not 1 <= per_host <= 1024:
@@ -397,7 +557,8 @@ def batch(
     progress = None
     with _output(output) as out:
         def emit(result) -> None:
-            out.write(dumps_line(batch_line(result, catalog, chosen_lang, strict)) + "\n")
+            text = dumps_line(batch_line(result, catalog, chosen_lang, strict)) + "\n"  # rendered before any write
+            out.write(text)
             out.flush()
 
         if sys.stderr.isatty() and output is not None or (sys.stderr.isatty() and not sys.stdout.isatty()):
@@ -410,15 +571,23 @@ def batch(
         try:
             summary = run_batch(file, providers, catalog, opts, os.environ, emit, concurrency, per_host, strict,
                                 stdin=sys.stdin.buffer if str(file) == "-" and hasattr(sys.stdin, "buffer") else None,
-                                on_progress=on_progress)
+                                on_progress=on_progress, allow_env=frozenset(allow_env or ()))
         finally:
             if progress is not None:
                 progress.stop()
+        if isinstance(summary.write_error, OSError):
+            raise summary.write_error  # --output FILE: _output words it (exit 2)
+    if summary.write_error is not None:
+        raise summary.write_error  # standard output: OutputError from smtpdoctor.streams (exit 2)
     if summary.broken_pipe:
         raise BrokenPipeError  # main() exits quietly with ExitCode.BROKEN_PIPE
     _render_batch_summary(summary, fmt, chosen_lang)
     if summary.interrupted:
         return ExitCode.INTERRUPTED
+    if summary.total == 0:  # an empty file, or a CSV header alone: nothing was checked, so nothing passed
+        from smtpdoctor.errors import InputError
+
+        raise InputError("cli.batch.nothing", file="<stdin>" if str(file) == "-" else file)
     if summary.unreadable:
         return ExitCode.USAGE
     return ExitCode.PROBLEMS if summary.failed else ExitCode.OK
@@ -432,6 +601,11 @@ def _render_batch_summary(summary, fmt: str, lang) -> None:
                           "unreadable": summary.unreadable, "interrupted": summary.interrupted,
                           "elapsed_s": round(summary.elapsed_s, 2), "codes": dict(summary.codes.most_common()),
                           "providers": dict(summary.providers.most_common())}, ensure_ascii=False), file=sys.stderr)
+        return
+    if fmt == "html":  # the summary as a file to attach (`2> summary.html`); the rows stay JSON lines
+        from smtpdoctor.render.html import batch_html
+
+        sys.stderr.write(batch_html(summary, lang))
         return
     from smtpdoctor.render.text import batch_summary_blocks, write
 
@@ -473,6 +647,7 @@ def dns_cmd(
     relay: Annotated[Optional[str], typer.Option("--relay")] = None,
     nameserver: NameserverOpt = None,
     dns_timeout: DnsTimeoutOpt = 5.0,
+    max_time: Annotated[float, typer.Option("--max-time")] = 60.0,
     dkim_selector: SelectorOpt = None,
     strict: Annotated[bool, typer.Option()] = False,
     output_format: FormatOpt = "text",
@@ -486,8 +661,10 @@ def dns_cmd(
     from smtpdoctor.report import phrase
 
     chosen_lang = _lang(lang)
-    fmt = _format(output_format)
+    fmt = _format(output_format, ("text", "json", "html"))
     _check_dns_options(nameserver, dns_timeout)
+    if not 1 <= max_time <= 3600:  # as check's: every lookup, SPF's nested ones too, ends within it
+        raise UsageError("error.bad_option", option="--max-time", reason=phrase("hardening.reason.max_time"))
     providers = _providers(providers_file)
     preset = None
     if relay:
@@ -496,9 +673,14 @@ def dns_cmd(
             from smtpdoctor.app import unknown_provider
 
             raise unknown_provider(relay, providers, "--relay")
-    if not target.strip() or any(ch in target for ch in "\r\n\0 /"):
+    from smtpdoctor.settings.model import ascii_domain
+
+    # A byte that is no UTF-8 (argv carries it surrogate-escaped) or a name no IDNA encoding accepts is no domain.
+    if (not target.strip() or any(ch in target for ch in "\r\n\0 /")
+            or ascii_domain(target.strip().rpartition("@")[2]) is None):
         raise UsageError("error.bad_option", option="DOMAIN_OR_ADDRESS", reason=phrase("reason.not_domain", value=repr(target)))
-    opts = CheckOptions(nameservers=tuple(nameserver or ()), dns_timeout=dns_timeout, dkim_selectors=tuple(dkim_selector or ()))
+    opts = CheckOptions(nameservers=tuple(nameserver or ()), dns_timeout=dns_timeout, dkim_selectors=tuple(dkim_selector or ()),
+                        max_time=max_time)
     with _said_when_interrupted():
         result = run_dns_only(target.strip(), preset, providers, opts)
     catalog = load_catalog()
@@ -506,6 +688,10 @@ def dns_cmd(
         from smtpdoctor.render.json import check_document, dumps
 
         print(dumps(check_document(result, catalog, chosen_lang, strict)))
+    elif fmt == "html":
+        from smtpdoctor.render.html import check_html
+
+        sys.stdout.write(check_html(result, catalog, chosen_lang, strict, providers))
     else:
         from smtpdoctor.render.text import check_blocks, write
 
@@ -585,7 +771,7 @@ def explain(
     from smtpdoctor.report import phrase
 
     chosen_lang = _lang(lang)
-    fmt = _format(output_format)
+    fmt = _format(output_format, ("text", "json", "html"))
     if max_matches < 0:
         raise UsageError("error.bad_option", option="--max-matches", reason=phrase("reason.not_negative"))
     catalog = load_catalog()
@@ -611,6 +797,10 @@ def explain(
         from smtpdoctor.render.json import dumps, explain_document
 
         print(dumps(explain_document(result, catalog, chosen_lang)))
+    elif fmt == "html":
+        from smtpdoctor.render.html import explain_html
+
+        sys.stdout.write(explain_html(result, catalog, chosen_lang))
     else:
         from smtpdoctor.render.explain import explain_blocks
         from smtpdoctor.render.text import write
@@ -672,7 +862,7 @@ _METAVARS = {"host": "HOST", "port": "PORT", "user": "LOGIN", "sender": "ADDRESS
              "output_format": "FORMAT", "lang": "en|ru", "providers_file": "FILE", "relay": "PROVIDER",
              "scenario": "NAME", "file": "FILE", "files": "FILE...", "target": "DOMAIN_OR_ADDRESS", "name": "PROVIDER",
              "concurrency": "N", "per_host": "N", "max_matches": "N", "timeout": "SECONDS", "dns_timeout": "SECONDS", "max_time": "SECONDS",
-             "platform": "NAME"}
+             "platform": "NAME", "allow_env": "NAME"}
 
 
 def _command(args: list[str]):
@@ -741,7 +931,10 @@ def help_message_id(command: str, param: str | None) -> str | None:
     """The text of a command's option or argument: its own (`newuser.help.option_check.timeout`), else the shared one."""
     from smtpdoctor.render.i18n import has_message
 
-    for message_id in (f"newuser.help.option_{command}.{param}", f"newuser.help.option.{param}"):
+    same = "check" if command == "fix" else command  # `fix` takes check's options, worded the same
+    for message_id in (f"fix.help.option_{command}.{param}", f"newuser.help.option_{same}.{param}",
+                       f"newuser.help.option.{param}", f"cli.help.option_{command}.{param}",
+                       f"prescribe.help.option_{same}.{param}"):
         if has_message(message_id):
             return message_id
     return None
@@ -804,9 +997,22 @@ def _peek_lang(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: the one place that turns exceptions into exit codes."""
+    from smtpdoctor import streams
+
     args = sys.argv[1:] if argv is None else argv
+    saved = streams.guard()  # a stream that cannot be written ends the run with a message, never a traceback
     try:
-        result = _command(args)(args=args, prog_name="smtpdoctor", standalone_mode=False)
+        return int(_run(args))
+    finally:
+        streams.restore(saved)
+
+
+def _run(args: list[str]) -> int:
+    # --debug is taken anywhere on the line: the internal-error message says "rerun with --debug", and
+    # `smtpdoctor check ... --debug` must then not fail with "No such option" (_handle reads it from `args`).
+    parsed = [arg for arg in args if arg != "--debug"]
+    try:
+        result = _command(parsed)(args=parsed, prog_name="smtpdoctor", standalone_mode=False)
         code = int(result) if isinstance(result, int) else 0
     except KeyboardInterrupt:
         _fatal("error.interrupted", args)
@@ -822,9 +1028,7 @@ def main(argv: list[str] | None = None) -> int:
         code = ExitCode.BROKEN_PIPE
     except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
         code = _handle(exc, args)
-    if not _flush():
-        code = ExitCode.BROKEN_PIPE
-    return int(code)
+    return _flushed(code, args)
 
 
 def _handle(exc: Exception, args: list[str]) -> int:
@@ -857,19 +1061,29 @@ def _fatal_text(exc, args: list[str]) -> None:
 
     peek = _peek_lang(args)
     lang = detect_lang(peek if peek in ("en", "ru") else None, os.environ)
-    print(f"{tr('error.prefix', lang)}: {visible(tr(exc.message_id, lang, **exc.params))}", file=sys.stderr)
+    exc.said = True
+    try:
+        print(f"{tr('error.prefix', lang)}: {visible(tr(exc.message_id, lang, **exc.params))}", file=sys.stderr)
+    except (OSError, ValueError):  # stderr itself cannot be written: the exit code is all that is left
+        pass
 
 
-def _flush() -> bool:
-    """Flush stdout; False when its reader has gone (EPIPE)."""
+def _flushed(code: int, args: list[str]) -> int:
+    """Flush stdout: what is still buffered (all of a short report) may fail only now."""
+    from smtpdoctor.errors import OutputError
+
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
-        return False
+        return ExitCode.BROKEN_PIPE
+    except OutputError as exc:  # the same error again when a write failed before: said once
+        if not getattr(exc, "said", False):
+            _fatal_text(exc, args)
+        return exc.exit_code
     except ValueError:
         pass
-    return True
+    return code
 
 
 def _silence_stdout() -> None:

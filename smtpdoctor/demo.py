@@ -24,6 +24,7 @@ from smtpdoctor.testing.server import (
     DropOnAuthSMTP,
     NoAuthSMTP,
     OAuthOnlySMTP,
+    OwnedSenderHandler,
     Pki,
     ServerSpec,
     SilentSMTP,
@@ -35,7 +36,9 @@ GMAIL_535 = "535 5.7.8 Username and Password not accepted. For more information,
 GMAIL_534 = "534 5.7.9 Application-specific password required. Learn more at https://support.google.com/mail/?p=InvalidSecondFactor - gsmtp"
 OUTLOOK_139 = "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [PR3P189CA0011.EURP189.PROD.OUTLOOK.COM]"
 SENDGRID_550 = "550 The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved."
-POSTFIX_553 = "553 5.7.1 <demo@smtpdoctor.test>: Sender address rejected: not owned by user other@smtpdoctor.test"
+# The From the app is set up with in the sender-not-owned scenario: the login does not own it, and the server's
+# refusal names the user that does (the login), as Postfix's reject_sender_login_mismatch does.
+NOT_OWNED_FROM = "billing@smtpdoctor.test"
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("basic-auth-disabled", ServerSpec(auth_failure=OUTLOOK_139)),
     Scenario("oauth-only", ServerSpec(smtp_class=OAuthOnlySMTP)),
     Scenario("sender-unverified", ServerSpec(mail_reply=SENDGRID_550)),
-    Scenario("sender-not-owned", ServerSpec(rcpt_reply=POSTFIX_553)),
+    Scenario("sender-not-owned", ServerSpec(handler_class=OwnedSenderHandler), env={"SMTP_FROM": NOT_OWNED_FROM}),
     Scenario("no-starttls", ServerSpec(starttls=False, auth_require_tls=False)),
     Scenario("self-signed", ServerSpec(cert="untrusted")),
     Scenario("expired-cert", ServerSpec(cert="expired")),

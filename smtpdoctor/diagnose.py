@@ -1,11 +1,12 @@
-"""Findings -> one finished Report: severities resolved, duplicates merged, sorted, the verdict counted.
+"""Findings -> one finished Report: severities resolved, duplicates merged, sorted (a cause before the findings
+that declare themselves its consequences, `Finding.because_of`), the verdict counted.
 
 `check`, `dns`, `explain` and every `batch` row end here; renderers and `batch` only read the Report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from smtpdoctor.knowledge.catalog import Catalog
@@ -41,13 +42,74 @@ def _order(f: Finding) -> tuple:
     return (f.severity.rank, not f.certain, strength, -count)
 
 
+def _first_by_code(findings: Iterable[Finding]) -> dict[str, Finding]:
+    first: dict[str, Finding] = {}
+    for f in findings:
+        first.setdefault(f.code, f)
+    return first
+
+
+def _loops(f: Finding, first: Mapping[str, Finding]) -> bool:
+    seen, cause = {f.code}, f.because_of
+    while cause is not None and cause in first:
+        if cause in seen:
+            return True
+        seen.add(cause)
+        cause = first[cause].because_of
+    return False
+
+
+def standing_causes(findings: list[Finding]) -> list[Finding]:
+    """`because_of` kept only where the cause is a finding of this run and the chain of causes does not loop
+    back: a cause the run did not find leaves the finding standing on its own."""
+    first = _first_by_code(findings)
+    return [f if f.because_of is None or (f.because_of in first and not _loops(f, first))
+            else replace(f, because_of=None) for f in findings]
+
+
+def causes_first(findings: list[Finding]) -> list[Finding]:
+    """Each consequence right after its cause, and a cause ranked by the gravest thing it causes: a warning
+    that the resolver fails comes before the errors it explains. Expects standing_causes() applied."""
+    ordered = sorted(findings, key=_order)
+    under: dict[str, list[Finding]] = {}
+    for f in ordered:
+        if f.because_of is not None:
+            under.setdefault(f.because_of, []).append(f)
+
+    def gravest(f: Finding, seen: frozenset[str] = frozenset()) -> int:
+        if f.code in seen:  # the same code twice down a chain: counted once
+            return f.severity.rank
+        return min([f.severity.rank, *(gravest(g, seen | {f.code}) for g in under.get(f.code, ()))])
+
+    def family(f: Finding) -> list[Finding]:
+        return [f, *(g for c in under.pop(f.code, ()) for g in family(c))]  # pop: a code's consequences once
+
+    roots = [f for f in ordered if f.because_of is None]
+    rank = {id(f): gravest(f) for f in roots}
+    roots.sort(key=lambda f: (rank[id(f)], *_order(f)[1:]))
+    return [g for f in roots for g in family(f)]
+
+
+def root_cause(finding: Finding, findings: Iterable[Finding]) -> Finding:
+    """The finding a chain of `because_of` ends at: where to start."""
+    first = _first_by_code(findings)
+    seen = {finding.code}
+    while finding.because_of in first and finding.because_of not in seen:
+        finding = first[finding.because_of]
+        seen.add(finding.code)
+    return finding
+
+
 def verdict_of(findings: Iterable[Finding]) -> Verdict:
+    findings = list(findings)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     warnings = [f for f in findings if f.severity is Severity.WARNING]
+    # "Start with" names a cause, never a consequence of another finding of the same run.
     return Verdict(errors=len(errors), warnings=len(warnings),
-                   first_error=errors[0] if errors else None, first_warning=warnings[0] if warnings else None)
+                   first_error=root_cause(errors[0], findings) if errors else None,
+                   first_warning=root_cause(warnings[0], findings) if warnings else None)
 
 
 def diagnose(findings: Iterable[Finding], catalog: Catalog, command: str, **context) -> Report:
-    resolved = sorted((resolve(f, catalog) for f in findings), key=_order)
+    resolved = causes_first(standing_causes([resolve(f, catalog) for f in findings]))
     return Report(command=command, findings=tuple(resolved), verdict=verdict_of(resolved), **context)

@@ -12,6 +12,9 @@ _NOT_PROBING = frozenset({"--offline", "--insecure", "--list", "-h", "--help"}) 
 
 
 def main() -> int:
+    from smtpdoctor.streams import hold_closed_descriptors
+
+    hold_closed_descriptors()  # before the CA store is read on another thread: no file may take fd 1 for stdout
     args = sys.argv[1:]
     command = next((arg for arg in args if not arg.startswith("-")), None)
     if command in _PROBING_COMMANDS and not _NOT_PROBING & set(args):

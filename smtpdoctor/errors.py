@@ -28,6 +28,11 @@ class InputError(SmtpdoctorError):
     """A file or stream that cannot be read or parsed (providers file, .env, log)."""
 
 
+class OutputError(SmtpdoctorError):
+    """The report cannot be written (a full disk, /dev/full, a closed standard output): the run stops, exit 2.
+    A reader that went away (EPIPE) is not one: that ends quietly with ExitCode.BROKEN_PIPE."""
+
+
 class Interrupted(SmtpdoctorError):
     """Ctrl-C. Raised in place of KeyboardInterrupt, which Typer would turn into a bare exit 130 with no word."""
 
@@ -35,16 +40,17 @@ class Interrupted(SmtpdoctorError):
 
 
 # errno values whose meaning we word ourselves; any other keeps the system's own text as evidence.
-_KNOWN_ERRNO = {errno.ENOENT: "not_found", errno.EACCES: "permission", errno.EPERM: "permission",
-                errno.EISDIR: "is_directory", errno.ENOTDIR: "not_directory", errno.ENOSPC: "no_space",
-                errno.EROFS: "read_only", errno.EIO: "io"}
+_KNOWN_ERRNO = {errno.ENOENT: "reason.not_found", errno.EACCES: "reason.permission", errno.EPERM: "reason.permission",
+                errno.EISDIR: "reason.is_directory", errno.ENOTDIR: "reason.not_directory",
+                errno.ENOSPC: "reason.no_space", errno.EROFS: "reason.read_only", errno.EIO: "reason.io",
+                errno.EBADF: "cli.reason.closed"}
 
 
 def os_reason(exc: BaseException) -> Phrase | Evidence:
     """Why a file could not be used, in our words when the errno is a common one."""
     code = getattr(exc, "errno", None)
     if code in _KNOWN_ERRNO:
-        return phrase(f"reason.{_KNOWN_ERRNO[code]}")
+        return phrase(_KNOWN_ERRNO[code])
     text = getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
     return Evidence(EvidenceKind.SYSTEM, text)
 

@@ -14,6 +14,17 @@ from typing import Union
 
 from smtpdoctor.exitcodes import ExitCode
 
+# What counts as ours, for smtpdoctor.redact: a secret is masked in values from outside (what a server,
+# a log, DNS or the user's settings said), never in our own identifiers. A field marked OURS holds a
+# message id, a finding code, a provider or format id, a variable name: masking a piece of it ("config.
+# ********_format") would break the lookup that renders it, and it cannot carry a secret anyway.
+OURS = {"ours": True}
+# A Phrase's parameters with these names name things of ours (a variable, an option, a code, a format),
+# whatever the value: never redacted either. Any other parameter may quote the outside and is redacted.
+# (`en`/`ru`/`settings_url`: a provider's or framework's own text from our catalog, static.provider_text.)
+OWN_PARAMS = frozenset({"var", "vars", "secure_var", "option", "code", "codes", "format", "formats", "framework",
+                        "platform", "provider", "mechanism", "command", "kind", "rule", "en", "ru", "settings_url"})
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -50,8 +61,8 @@ class StepStatus(StrEnum):
 class Phrase:
     """Our own words, by id into the message files; rendered in the reader's language at the edge."""
 
-    id: str
-    params: Mapping[str, Param] = field(default_factory=dict)
+    id: str = field(metadata=OURS)
+    params: Mapping[str, Param] = field(default_factory=dict, metadata={"own_params": OWN_PARAMS})
 
 
 def phrase(message_id: str, **params: Param) -> Phrase:
@@ -78,8 +89,8 @@ class Evidence:
 class ValueSource:
     """Where one setting came from, so a diagnosis can say 'SMTP_PORT (from .env, line 4)'."""
 
-    kind: str  # option | env | dotenv | url | stdin | config | provider | default
-    name: str  # the option or variable name
+    kind: str = field(metadata=OURS)  # option | env | dotenv | url | stdin | config | provider | default
+    name: str = field(metadata=OURS)  # the option or variable name
     file: str | None = None
     line: int | None = None
 
@@ -109,10 +120,10 @@ class Occurrences:
 class Decision:
     """Which evidence decided a diagnosis (knowledge/evidence.py levels) and what competed with it."""
 
-    kind: str  # provider_phrase | enhanced_code | phrase | enhanced_class | reply_code | wrapper | generic
-    value: str  # the enhanced code, the reply code, or the phrase/term that matched
-    command: str | None = None  # the SMTP command the reply answered, when known
-    runner_up: str | None = None  # the strongest competing reading's code
+    kind: str = field(metadata=OURS)  # provider_phrase | enhanced_code | phrase | enhanced_class | reply_code | wrapper | generic
+    value: str = field(metadata=OURS)  # the enhanced code, the reply code, or the catalog's phrase/term that matched
+    command: str | None = field(default=None, metadata=OURS)  # the SMTP command the reply answered, when known
+    runner_up: str | None = field(default=None, metadata=OURS)  # the strongest competing reading's code
 
 
 @dataclass(frozen=True)
@@ -123,17 +134,23 @@ class Finding:
     everything after the Report reads it directly.
     """
 
-    code: str
-    variant: str | None = None
+    code: str = field(metadata=OURS)
+    variant: str | None = field(default=None, metadata=OURS)
     severity: Severity | None = None
-    params: Mapping[str, Param] = field(default_factory=dict)
+    params: Mapping[str, Param] = field(default_factory=dict, metadata={"own_params": OWN_PARAMS})
     evidence: Evidence | None = None
     source: ValueSource | None = None
     step: StepName | None = None
-    provider: str | None = None
+    provider: str | None = field(default=None, metadata=OURS)
     certain: bool = True  # False: a generic reading (a bare status code), less certain
     seen: Occurrences | None = None  # explain: where in the logs
     decided_by: Decision | None = None  # how the evidence engine chose this code
+    # The code of another finding of the same run this one may only be a consequence of (a resolver that
+    # fails makes a domain look missing): unconfirmed while that one stands, and never where to start.
+    because_of: str | None = field(default=None, metadata=OURS)
+    # prescribe.model.Prescription: the proven edits to the user's own settings that cure this finding (set by
+    # smtpdoctor.prescribe after diagnose(); None: no settings change cures it, its fix steps say what to do).
+    prescription: object | None = None
 
 
 @dataclass(frozen=True)
@@ -145,14 +162,15 @@ class StepResult:
     elapsed_ms: float = 0.0
     detail: Phrase | None = None
     reply: Evidence | None = None
-    code: str | None = None  # the finding code when the step failed
+    code: str | None = field(default=None, metadata=OURS)  # the finding code when the step failed
 
 
 @dataclass(frozen=True)
 class SettingView:
     """A setting as the user gave it. `value` is language-neutral (None for a secret); `shown` is for people."""
 
-    value: str | None
+    # the value as given (from outside), or for the TLS mode one of our words (never redacted: `own_words`)
+    value: str | None = field(metadata={"own_words": frozenset({"implicit", "starttls"})})
     source: ValueSource | None = None
     shown: Phrase | None = None  # what to print instead of the value (a hidden password, a TLS mode)
     length: int | None = None  # for a secret: its length, never its content
@@ -187,13 +205,13 @@ class FileStat:
 class LogMatchRef:
     file: str
     line: int
-    code: str
-    provider: str | None = None
+    code: str = field(metadata=OURS)
+    provider: str | None = field(default=None, metadata=OURS)
 
 
 @dataclass(frozen=True)
 class LastFailure:
-    code: str
+    code: str = field(metadata=OURS)
     at: Location
     started: Location
     recovered: Location | None = None  # a success logged after the last failure
@@ -207,7 +225,7 @@ class LogSummary:
     matches: tuple[LogMatchRef, ...] = ()
     total_matches: int = 0
     last_failure: LastFailure | None = None
-    engine: str = ""
+    engine: str = field(default="", metadata=OURS)
 
     @property
     def lines(self) -> int:
@@ -238,8 +256,8 @@ class PortAttempt:
     """One TCP connect of the port preflight: a port over one IP family."""
 
     port: int
-    family: str  # ipv4 | ipv6
-    status: str  # open | timeout | refused | unreachable | no_address
+    family: str = field(metadata=OURS)  # ipv4 | ipv6
+    status: str = field(metadata=OURS)  # open | timeout | refused | unreachable | no_address
     address: str | None = None
     reason: Evidence | None = None  # the OS's words (errno text)
 
@@ -259,24 +277,25 @@ class PortTable:
 class Report:
     """The one result of `check`, `dns`, `explain` and each `batch` row: everything a renderer needs."""
 
-    command: str  # check | dns | explain
+    command: str = field(metadata=OURS)  # check | dns | explain
     findings: tuple[Finding, ...] = ()
     verdict: Verdict = field(default_factory=Verdict)
-    provider: str | None = None
-    provider_name: str | None = None
+    provider: str | None = field(default=None, metadata=OURS)
+    provider_name: str | None = field(default=None, metadata=OURS)  # from the provider catalog
     settings: Mapping[str, SettingView] = field(default_factory=dict)
     steps: tuple[StepResult, ...] = ()
     transcript: tuple[str, ...] = field(default=(), metadata={"server_words": True})
     dns: DnsReport | None = None
-    source_format: str | None = None  # nodemailer, django, laravel, symfony, supabase, spring
+    source_format: str | None = field(default=None, metadata=OURS)  # nodemailer, django, laravel, symfony, supabase, spring
     source_detected: bool = False
-    naming: Mapping[str, str] | None = None  # how that format spells each setting (settings.frameworks.Naming)
-    checks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # static check name -> codes it found
+    # how that format spells each setting (settings.frameworks.Naming): names and message ids
+    naming: Mapping[str, str] | None = field(default=None, metadata=OURS)
+    checks: Mapping[str, tuple[str, ...]] = field(default_factory=dict, metadata=OURS)  # static check name -> codes it found
     offline: bool = False
     insecure: bool = False
     logs: LogSummary | None = None
     elapsed_ms: float = 0.0
-    platform: str | None = None  # the hosting platform whose rules applied (platforms.toml id)
+    platform: str | None = field(default=None, metadata=OURS)  # the hosting platform whose rules applied (platforms.toml id)
     recognised: Phrase | None = None  # how the provider was recognised from DNS ("MX ... → Google Workspace")
     ports: PortTable | None = None  # the port preflight table
 

@@ -14,10 +14,10 @@ from smtpdoctor.testing.server import DEMO_PASSWORD, DEMO_USER, ServerSpec, Sile
 
 def _rows(healthy, wrong, silent):
     return [
-        {"id": "ok-1", "host": "localhost", "port": healthy, "user": DEMO_USER, "password": "env:TENANT_PW", "sender": DEMO_USER},
+        {"id": "ok-1", "host": "localhost", "port": healthy, "user": DEMO_USER, "password": "env:SMTP_TENANT_PW", "sender": DEMO_USER},
         {"id": "bad-pass", "SMTP_HOST": "localhost", "SMTP_PORT": wrong, "SMTP_USER": DEMO_USER, "SMTP_PASS": SECRET},
         {"id": "silent", "host": "127.0.0.1", "port": silent, "user": DEMO_USER, "password": DEMO_PASSWORD},
-        {"id": "missing-env", "host": "localhost", "port": healthy, "user": DEMO_USER, "password": "env:NOT_SET_ANYWHERE"},
+        {"id": "missing-env", "host": "localhost", "port": healthy, "user": DEMO_USER, "password": "env:SMTP_NOT_SET_ANYWHERE"},
     ]
 
 
@@ -28,7 +28,7 @@ def test_jsonl_batch(run_cli, smtp_server, ca_file, tmp_path):
     path = tmp_path / "tenants.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in _rows(healthy.port, wrong.port, silent.port)) + "\n\n")
     result = run_cli(["batch", str(path), "--ca-file", str(ca_file), "--timeout", "1", "--format", "json"],
-                     env={"TENANT_PW": DEMO_PASSWORD})
+                     env={"SMTP_TENANT_PW": DEMO_PASSWORD})
     records = {r["id"]: r for r in map(json.loads, result.out.splitlines())}
     assert records["ok-1"]["ok"] is True and "ok.connected" in records["ok-1"]["codes"]
     assert "auth.bad_credentials" in records["bad-pass"]["codes"]

@@ -46,6 +46,10 @@ Error: connect ECONNREFUSED 127.0.0.1:587
 ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)
 """
 GMAIL_535 = "535 5.7.8 Username and Password not accepted"
+DJANGO_ENV = ("# Django, read by django-environ\nEMAIL_HOST=smtp.gmail.com\nEMAIL_PORT=587\nEMAIL_USE_TLS=True\n"
+              "EMAIL_USE_SSL=True\nEMAIL_HOST_USER=me@gmail.com\nEMAIL_HOST_PASSWORD=MyDog2019!\n"
+              "DEFAULT_FROM_EMAIL=me@gmail.com\n")
+BROKEN_DSN = "MAILER_DSN=smtp://me@example.com:p@ss#w/rd@mail.example.com:587\n"  # the password not percent-encoded
 
 # name -> (arguments, environment, files written into the working directory, expected exit code)
 CASES = {
@@ -59,6 +63,9 @@ CASES = {
     "providers-gmail": (["providers", "gmail"], {}, {}, 0),
     "explain-app-log": (["explain", "app.log"], {}, {"app.log": APP_LOG}, 1),
     "demo-list": (["demo", "--list"], {}, {}, 0),
+    # Issue 18: fixes as edits to the user's own file, in its own terms; a tip only where it applies.
+    "lint-django-both-flags": (["lint", ".env"], {}, {".env": DJANGO_ENV}, 1),
+    "check-offline-dsn-unencoded": (["check", "--offline", "--env-file", ".env"], {}, {".env": BROKEN_DSN}, 1),
 }
 
 

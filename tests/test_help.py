@@ -13,7 +13,7 @@ from smtpdoctor import cli
 from smtpdoctor.render.i18n import Lang, has_message, tr
 from test_language import CYRILLIC, _latin_words
 
-COMMANDS = ("check", "batch", "lint", "dns", "providers", "platforms", "explain", "demo")
+COMMANDS = ("check", "fix", "batch", "lint", "dns", "providers", "platforms", "explain", "demo")
 OPTION_ROW = re.compile(r"^  (-\S.*?)(?: {2,}(.*))?$")  # "  --host HOST     text": the term is the user's to type
 DEFAULT_NOTE = re.compile(r"по\s+умолчанию:\s+[^\]\s]+\]")  # "[по умолчанию: no-strict]": the value is typed
 

@@ -45,7 +45,7 @@ ALLOWED = {
     "permerror", "temperror", "softfail", "fail", "pass", "return-path", "_domainkey", "mailbox",
     # proper names from the provider, platform and framework data
     "swiftmailer", "deno", "dokku", "knative", "caldav", "carddav", "entra", "turbify", "fastmail", "proton",
-    "icloud+", "msdn", "vnet", "paas", "rdns", "localhost",
+    "icloud+", "msdn", "vnet", "paas", "rdns", "localhost", "rails", "ruby", "actionmailer",
 }
 # Product names made of ordinary English words: allowed only as the whole name, spelled exactly so.
 ALLOWED_NAMES = (

@@ -55,10 +55,10 @@ def test_every_command_and_format(run_cli, live, tmp_path):
     rows = tmp_path / "rows.jsonl"
     rows.write_text(json.dumps({"id": "a", "host": "localhost", "port": server.port, "user": DEMO_USER, "password": SECRET})
                     + "\n" + json.dumps({"id": "b", "host": "localhost", "port": server.port, "user": DEMO_USER,
-                                         "password": "env:TENANT"}) + "\n")
+                                         "password": "env:SMTP_TENANT"}) + "\n")
     for fmt in ("text", "json"):
         invocations.append((f"batch {fmt}", ["batch", str(rows), "--ca-file", str(ca), "--timeout", "2", "--format", fmt],
-                            {"TENANT": SECRET}, None))
+                            {"SMTP_TENANT": SECRET}, None))
     log = tmp_path / "app.log"
     log.write_text("\n".join([
         # first in its group, so it is the example shown: a secret nested in a JSON log line

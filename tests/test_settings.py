@@ -29,12 +29,15 @@ def test_priority_option_over_env_over_dotenv(run_cli, tmp_path):
     assert s["user"]["value"] == "from-file@mail.ru" and s["user"]["source"]["line"] == 3
 
 
-def test_provider_defaults_fill_the_gaps(run_cli):
-    _, doc = _doc(run_cli, ["--provider", "resend"], env={"SMTP_PASS": "re_abcdefgh123", "SMTP_USER": "resend"})
-    assert doc["provider"] == "resend"
-    assert doc["settings"]["host"]["value"] == "smtp.resend.com"
-    assert doc["settings"]["port"]["value"] == "465"
-    assert doc["settings"]["secure"]["value"] == "implicit"
+def test_provider_defaults_are_suggestions_not_settings(run_cli):
+    """Issue 21: a preset never stands in for a host the application lacks; an unset port is nodemailer's 587."""
+    result, doc = _doc(run_cli, ["--provider", "resend"], env={"SMTP_PASS": "re_abcdefgh123", "SMTP_USER": "resend"})
+    assert doc["provider"] == "resend" and result.code == 1
+    assert doc["settings"]["host"]["value"] is None and "smtp.resend.com" in doc["settings"]["host"]["note"]
+    assert doc["settings"]["port"]["value"] == "587"
+    assert doc["settings"]["secure"]["value"] == "starttls"
+    missing = next(f for f in doc["findings"] if f["code"] == "config.missing")
+    assert missing["variant"] == "host_preset" and "SMTP_HOST=smtp.resend.com" in " ".join(missing["fix"])
 
 
 def test_smtp_url_is_percent_decoded_and_individual_vars_win(clean_env):

@@ -311,7 +311,8 @@ def test_an_invalid_host_with_a_real_correction_still_names_it(run_cli):
     doc = json.loads(run_cli(["check", "--offline", "--format", "json"],
                              env={**GMAIL, "SMTP_HOST": "smtp.gmail.com:587"}).out)
     (host,) = [f for f in doc["findings"] if f["code"] == "config.unknown_host"]
-    assert host["variant"] is None and "Set SMTP_HOST=smtp.gmail.com." in host["fix"]
+    assert host["variant"] is None and "SMTP_HOST=smtp.gmail.com" in host["fix"][0]
+    assert [(e["key"], e["value"]) for e in host["edits"]] == [("SMTP_HOST", "smtp.gmail.com")]  # issue 18: an edit
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

@@ -2,25 +2,37 @@
 verdict on the route (From domain x relay) — with an injected resolver, never a global one.
 
 A lookup that fails (timeout, SERVFAIL, no network) is `dns.lookup_failed`: the answer is unknown,
-which is never reported as "record missing".
+which is never reported as "record missing". A resolver that denies a name that certainly exists
+(CONTROL_NAME) is `dns.resolver_broken`: nothing it says of absence is believed, and every "not found"
+of the run is marked as possibly its consequence (`Finding.because_of`, see `unconfirmed`).
 
-No words of any language here: problems are Phrases (knowledge/phrases/probe.toml, `dns.*`); records
+Every query stays within the run's deadline (--max-time): min(--dns-timeout, what is left).
+
+No words of any language here: problems are Phrases (phrases/probe.toml `dns.*`, phrases/dns.toml `resolver.*`); records
 are Evidence(DNS) as published; a resolver's or the OS's own reason is Evidence(SYSTEM).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from smtpdoctor.report import DnsReport, Evidence, EvidenceKind, Finding, Param, Phrase, Severity, phrase
+from smtpdoctor.report import DnsReport, Evidence, EvidenceKind, Finding, Param, Phrase, Severity, StepName, phrase
 from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
 
 SPF_LOOKUP_LIMIT = 10  # RFC 7208 §4.6.4
 # RFC 6761/2606 names that never resolve on the Internet: no lookup is made for them.
 RESERVED_SUFFIXES = (".test", ".example", ".invalid", ".localhost", ".local")
 RESERVED_DOMAINS = {"example.com", "example.net", "example.org", "localhost"}
+# Asked only after the resolver denied a public name, to tell a missing domain from a resolver that denies
+# everything (locked-down CI, split-horizon DNS). A root server's name: it exists as long as DNS does, every
+# resolver holds it in its root hints, and asking for it says nothing about the user.
+CONTROL_NAME = "a.root-servers.net"
+# "Not found" conclusions: worthless when the resolver fails as a whole (the findings `unconfirmed` marks).
+ABSENCE_CODES = frozenset({"net.dns_not_found", "config.sender_invalid", "dns.spf_missing", "dns.dmarc_missing",
+                           "dns.dkim_missing"})
 # Enough of the public suffix list for organisational-domain fallback (RFC 7489 §3.2).
 TWO_LEVEL_SUFFIXES = {"co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.nz", "co.jp", "com.br",
                       "com.tr", "co.in", "com.cn", "com.ua", "co.za", "com.mx", "com.ar", "msk.ru", "spb.ru", "com.ru"}
@@ -31,6 +43,7 @@ class Lookup:
     status: Literal["ok", "nxdomain", "nodata", "error"]
     records: list[str] = field(default_factory=list)
     error: Phrase | None = None  # why the answer is unknown (status "error"), in our words
+    rcode: str | None = None  # status "error": the resolver's own answer when it gave one (SERVFAIL, REFUSED)
 
 
 def _system(text: str) -> Evidence:
@@ -42,19 +55,26 @@ def dig(name: str, rdtype: str, lookup: Lookup) -> str:
     head = f"{name.rstrip('.')}. IN {rdtype}"
     if lookup.status == "ok" and lookup.records:
         return "\n".join(f'{head}: "{r}"' if rdtype == "TXT" else f"{head}: {r}" for r in lookup.records)
+    if lookup.status == "error" and lookup.rcode:
+        return f"{head}: {lookup.rcode}"
     return f"{head}: {'NXDOMAIN' if lookup.status == 'nxdomain' else 'NODATA'}"
 
 
 class DnsClient:
     """dnspython behind one small interface, so the checks can be pointed at any resolver."""
 
-    def __init__(self, nameservers: list[str] | None = None, timeout: float = 5.0) -> None:
+    def __init__(self, nameservers: list[str] | None = None, timeout: float = 5.0, max_time: float | None = None) -> None:
         self.nameservers = nameservers
         self.timeout = timeout
+        # --max-time, counted from now (the start of the run): no query outlives it
+        self.max_time = max_time
+        self.deadline = time.monotonic() + max_time if max_time else None
         self._resolver = None  # built on the first query: dnspython costs ~50 ms to import
         self.custom = bool(nameservers)  # a resolver of the user's own may serve private or test zones
         self.cache: dict[tuple[str, str], Lookup] = {}
         self.down: Phrase | None = None  # after one timeout, do not spend the budget again on every name
+        self.failure: str | None = None  # the code that says this resolver fails as a whole, once it is known to
+        self.denied: Lookup | None = None  # its answer for CONTROL_NAME, when it denied that
 
     @property
     def resolver(self):
@@ -83,11 +103,21 @@ class DnsClient:
             return self.cache[key]
         if self.down:
             return Lookup("error", error=self.down)
+        if self.denied is not None:  # it denies what exists: whatever it would say about this name means nothing
+            return Lookup("error", error=phrase("resolver.error.denies", name=CONTROL_NAME))
+        lifetime, cut = self.timeout, False
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.down = self._out_of_time()
+                return Lookup("error", error=self.down)
+            lifetime, cut = min(lifetime, left), left < lifetime
         import dns.exception
         import dns.resolver
 
+        asked = time.monotonic()
         try:
-            answer = self.resolver.resolve(key[0] + ".", rdtype, search=False)
+            answer = self.resolver.resolve(key[0] + ".", rdtype, search=False, lifetime=lifetime)
             if rdtype == "TXT":
                 records = [b"".join(r.strings).decode("utf-8", "replace") for r in answer]
             elif rdtype == "MX":
@@ -99,17 +129,43 @@ class DnsClient:
             result = Lookup("nxdomain")
         except dns.resolver.NoAnswer:
             result = Lookup("nodata")
-        except dns.resolver.NoNameservers:
-            result = Lookup("error", error=phrase("dns.error.no_nameserver"))
+        except dns.resolver.NoNameservers as exc:
+            result = Lookup("error", error=phrase("dns.error.no_nameserver"), rcode=_rcode(exc))
         except dns.exception.Timeout:
-            result = Lookup("error", error=phrase("dns.error.timeout"))
+            result = Lookup("error", error=self._out_of_time() if cut else phrase("dns.error.timeout"))
             self.down = result.error
+            # Silent for a whole try of its own (or all --dns-timeout) is a failing resolver, even if --max-time
+            # cut the wait; a query given only the last moments of the deadline says nothing of it.
+            if not cut or time.monotonic() - asked >= min(1.0, self.timeout):
+                self.failure = self.failure or "dns.lookup_failed"
         except dns.exception.DNSException as exc:
             result = Lookup("error", error=phrase("dns.error.failed", reason=_system(exc.__class__.__name__)))
         except OSError as exc:  # no network at all
             result = Lookup("error", error=phrase("dns.error.network", reason=_system(exc.strerror or exc.__class__.__name__)))
+            self.failure = self.failure or "dns.lookup_failed"
         self.cache[key] = result
         return result
+
+    def _out_of_time(self) -> Phrase:
+        return phrase("hardening.probe.max_time", seconds=float(self.max_time or 0))
+
+    def denies_what_exists(self) -> Lookup | None:
+        """After a public name came back NXDOMAIN, SERVFAIL or REFUSED: ask for CONTROL_NAME (once). Its answer
+        when the resolver denies that too — then it denies everything, and absence means nothing."""
+        if self.down or self.denied is not None:
+            return self.denied
+        control = self.query(CONTROL_NAME, "A")
+        if control.status == "nxdomain" or (control.status == "error" and control.rcode):
+            self.denied, self.failure = control, "dns.resolver_broken"
+        return self.denied
+
+
+def _rcode(exc: Exception) -> str | None:
+    """SERVFAIL or REFUSED, as the nameservers answered (dnspython keeps each server's answer in `errors`)."""
+    for error in getattr(exc, "kwargs", {}).get("errors") or ():
+        if len(error) > 3 and isinstance(error[3], str) and error[3].isalpha() and error[3].isupper():
+            return error[3]
+    return None
 
 
 def parse_nameserver(value: str) -> tuple[str, int]:
@@ -309,13 +365,22 @@ def _check(domain: str, relay: ProviderPreset | None, providers: ProviderCatalog
     findings: list[Finding] = []
     report = _Read()
 
+    unknown = False  # an answer never came: nothing is concluded from what it did not show
+
     def failed(name: str, error: Phrase | None) -> None:
-        if not any(f.code == "dns.lookup_failed" for f in findings):  # one is enough: the rest would repeat it
+        nonlocal unknown
+        unknown = True
+        if client.denied is None and not any(f.code == "dns.lookup_failed" for f in findings):  # one says it all
             findings.append(_finding("dns.lookup_failed", name=name, detail=error or phrase("dns.error.timeout")))
 
     # The domain must exist and be able to receive (bounces, replies, and many receivers check it).
     mx = client.query(domain, "MX")
-    if mx.status == "error":
+    if mx.status in ("nxdomain", "error") and not is_reserved(domain) and client.denies_what_exists() is not None:
+        # Held back: a resolver that denies a root server's name would deny any domain, this one included.
+        unknown = True
+        findings.append(_finding("dns.resolver_broken", evidence=_records("\n".join(
+            (dig(domain, "MX", mx), dig(CONTROL_NAME, "A", client.denied)))), name=CONTROL_NAME, domain=domain))
+    elif mx.status == "error":
         failed(domain, mx.error)
     elif mx.status == "nxdomain":
         findings.append(_finding("config.sender_invalid", evidence=_records(dig(domain, "MX", mx)), shown=domain,
@@ -388,7 +453,7 @@ def _check(domain: str, relay: ProviderPreset | None, providers: ProviderCatalog
             key = next((r for r in lookup.records if "p=" in r), None)
             report.dkim[selector] = key
             dkim_found = dkim_found or key is not None
-        if not dkim_found and not any(f.code == "dns.lookup_failed" for f in findings):
+        if not dkim_found and not unknown:
             names = ", ".join(f"{s}._domainkey.{domain}" for s in selectors)
             findings.append(_finding("dns.dkim_missing", evidence=_records("\n".join(dkim_seen)), name=names,
                                      relay=relay.name if relay else phrase("dns.your_relay"), domain=domain))
@@ -424,7 +489,25 @@ def _check(domain: str, relay: ProviderPreset | None, providers: ProviderCatalog
             findings.append(_finding("sender.dmarc_rejected", evidence=dmarc_evidence(dmarc),
                                      severity=Severity.ERROR, variant="unaligned", provider=relay.id, domain=domain,
                                      relay=relay.name, policy=shown_policy))
-    return findings, report.report(domain, relay_id)
+    return findings, report.report(domain, relay_id, skipped=phrase("resolver.skipped") if client.denied else None)
+
+
+def unconfirmed(findings: list[Finding], client: DnsClient | None) -> list[Finding]:
+    """Each "not found" of the run marked as possibly a consequence of a resolver that fails as a whole: the SMTP
+    host's own lookup (the probe asks the same resolver), and when the resolver denies what exists, every
+    absence read from DNS. Found records are not doubted: a failing resolver invents none."""
+    cause = client.failure if client is not None else None
+    if cause is None:
+        return findings
+
+    def suspect(f: Finding) -> bool:
+        if f.because_of is not None or f.code not in ABSENCE_CODES:
+            return False
+        if f.step is StepName.RESOLVE:
+            return True
+        return cause == "dns.resolver_broken" and f.evidence is not None and f.evidence.kind is EvidenceKind.DNS
+
+    return [replace(f, because_of=cause) if suspect(f) else f for f in findings]
 
 
 # -- who hosts the mailbox: MX patterns and RFC 6186 SRV ------------------------------------------

@@ -4,6 +4,8 @@ runs (platform rules), what the provider is retiring, OAuth2 instead of a passwo
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -21,6 +23,7 @@ class Hosting:
     preset: ProviderPreset | None
     recognition: object | None = None  # checks.dns.Recognition
     host_from_dns: bool = False  # no host was set: the provider's host is a suggestion, not a probe target
+    dns: object | None = None  # checks.dns.DnsClient: the run's one resolver state and --max-time deadline
 
     @property
     def provider(self) -> tuple[str | None, str | None]:
@@ -35,26 +38,34 @@ class Hosting:
         return None, None
 
 
+def dns_client(options):
+    """One resolver state for every lookup of a run (a resolver found silent or lying is asked no more), its
+    deadline counted from now: --max-time covers DNS too. Nothing is imported or asked until a lookup."""
+    from smtpdoctor.checks.dns import DnsClient
+
+    return DnsClient(list(options.nameservers) or None, options.dns_timeout, getattr(options, "max_time", None))
+
+
 def recognise(inp, preset: ProviderPreset | None, providers: ProviderCatalog, options) -> Hosting:
     """With no known provider, ask the sender's (or login's) domain's MX and SRV records."""
     from smtpdoctor.settings.model import clean_text
 
+    client = dns_client(options) if not options.offline else None  # offline: not even the module is loaded
     host_given = bool(inp.host and inp.host.value.strip())
     if preset is not None or options.offline or not options.check_dns:
-        return Hosting(preset)
+        return Hosting(preset, dns=client)
     address = next((clean_text(raw.value) for raw in (inp.sender, inp.user) if raw is not None
                     and "@" in clean_text(raw.value)), None)
     if address is None:
-        return Hosting(preset)
-    from smtpdoctor.checks.dns import DnsClient, recognise_mailbox
+        return Hosting(preset, dns=client)
+    from smtpdoctor.checks.dns import recognise_mailbox
     from smtpdoctor.knowledge.extras import load_extras
 
-    client = DnsClient(list(options.nameservers) or None, options.dns_timeout)
     rec = recognise_mailbox(address.rsplit("@", 1)[1], client, providers, load_extras())
     if rec is None:
-        return Hosting(preset)
+        return Hosting(preset, dns=client)
     found = providers.get(rec.provider_id) if rec.provider_id and not host_given else None
-    return Hosting(found, rec, host_from_dns=not host_given)
+    return Hosting(found, rec, host_from_dns=not host_given, dns=client)
 
 
 def recognition_finding(hosting: Hosting) -> list[Finding]:
@@ -96,29 +107,48 @@ def without_password_findings(findings: list[Finding], options) -> list[Finding]
             and not (f.code == "config.missing" and f.source is not None and "PASS" in f.source.name.upper())]
 
 
-def _addresses(host: str, port: int, options) -> list[tuple]:
+def _addresses(host: str, port: int, options, deadline: float | None = None) -> list[tuple]:
+    """The host's addresses, asked no longer than the run's deadline (--max-time) allows."""
     from smtpdoctor.probe.families import resolve_with
 
-    found = resolve_with(host, port, tuple(options.nameservers), options.dns_timeout) if options.nameservers else []
-    if found:
+    def left() -> float:
+        return deadline - time.monotonic() if deadline is not None else float(options.dns_timeout)
+
+    found = []
+    if options.nameservers and left() > 0:
+        found = resolve_with(host, port, tuple(options.nameservers), min(options.dns_timeout, left()))
+    if found or left() <= 0:
         return found
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return []
-    return list(dict.fromkeys((family, sockaddr) for family, _, _, _, sockaddr in infos))
+    result: list[tuple] = []
+
+    def lookup() -> None:  # getaddrinfo has no timeout of its own: it runs aside, waited for within the deadline
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return
+        result.extend(dict.fromkeys((family, sockaddr) for family, _, _, _, sockaddr in infos))
+
+    if deadline is None:
+        lookup()
+        return result
+    worker = threading.Thread(target=lookup, daemon=True)
+    worker.start()
+    worker.join(max(0.0, left()))
+    return list(result) if not worker.is_alive() else []
 
 
-def port_table(settings, preset: ProviderPreset | None, options, findings: list[Finding]) -> tuple[PortTable | None, list[Finding]]:
-    """Race every SMTP port per IP family within one --timeout; a verdict, and `all_ports` when nothing connects."""
+def port_table(settings, preset: ProviderPreset | None, options, findings: list[Finding],
+               client=None) -> tuple[PortTable | None, list[Finding]]:
+    """Race every SMTP port per IP family within one --timeout; a verdict, and `all_ports` when nothing connects.
+    `client` (the run's checks.dns.DnsClient) carries the --max-time deadline the host lookup keeps to."""
     from smtpdoctor.knowledge.ports import preflight_ports
     from smtpdoctor.probe.ports import open_ports, preflight
 
-    addresses = _addresses(settings.host, settings.port, options)
+    addresses = _addresses(settings.host, settings.port, options, getattr(client, "deadline", None))
     if not addresses:
         return None, []
     ports = [*preflight_ports(), *(p.port for p in preset.ports)] if preset else list(preflight_ports())
-    table = preflight(settings.host, settings.port, ports, addresses, options.timeout)
+    table = preflight(settings.host, settings.port, ports, addresses, options.timeout, getattr(client, "deadline", None))
     working = open_ports(table)
     added: list[Finding] = []
     if settings.port in working:
@@ -135,7 +165,7 @@ def port_table(settings, preset: ProviderPreset | None, options, findings: list[
             added.append(Finding(code="net.egress_blocked", variant="all_ports", step=StepName.CONNECT,
                                  params={"host": settings.host, "port": settings.port,
                                          "ports": tuple(dict.fromkeys(a.port for a in table.attempts)),
-                                         "timeout": phrase("probe.unit.seconds", n=options.timeout)}))
+                                         "timeout": phrase("probe.unit.seconds", n=table.timeout)}))
     return replace(table, verdict=verdict), added
 
 

@@ -10,17 +10,35 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 from smtpdoctor.report import Evidence, EvidenceKind, Finding, Param, Phrase, Severity, ValueSource, phrase
 from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset, looks_like_hostname
-from smtpdoctor.settings.model import ENV_NAMES, QUOTES, SettingsInput, SmtpSettings, clean_host, clean_text, parse_bool, parse_port
+from smtpdoctor.settings.model import (ENV_NAMES, QUOTES, SettingsInput, SmtpSettings, ascii_domain, clean_host, clean_text,
+                                       parse_bool, parse_port)
+from smtpdoctor.settings.names import osa_distance as _osa_distance
 
 MAILBOX_PORTS = {143: "IMAP", 993: "IMAP", 110: "POP3", 995: "POP3"}
 ADDRESS_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
 def is_address(value: str | None) -> bool:
-    return bool(value and ADDRESS_RE.match(value))
+    """A bare address whose domain is a valid host name, internationalised ones included (me@пример.рф); a
+    Unicode local part is an address too (RFC 6531: it needs SMTPUTF8, which check_sender says)."""
+    if not value:
+        return False
+    if ADDRESS_RE.match(value):
+        return True
+    local, at, domain = value.rpartition("@")
+    if not at or domain.isascii():
+        return False
+    converted = ascii_domain(domain)
+    return converted is not None and bool(ADDRESS_RE.match(f"{local}@{converted}"))
+
+
+def needs_smtputf8(address: str | None) -> bool:
+    """An address whose local part is not ASCII: only a server that offers SMTPUTF8 takes it in MAIL FROM."""
+    return bool(address and "@" in address and not address.rpartition("@")[0].isascii())
 
 
 def shown(value: str) -> str:
@@ -38,23 +56,6 @@ def date_param(day) -> Phrase:
     return phrase("static.date", day=day.day, month=phrase(f"static.month.{day.month}"), year=day.year)
 
 
-
-
-def _osa_distance(a: str, b: str, limit: int = 3) -> int:
-    """Optimal string alignment distance (a transposition counts once: gmial -> gmail is 1)."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
 
 
 def _src(inp: SettingsInput, field: str) -> ValueSource:
@@ -131,6 +132,44 @@ def check_missing(inp: SettingsInput, preset: ProviderPreset | None, deferred: f
             yield _f("config.missing", inp, field, variant="empty")
 
 
+@dataclass(frozen=True)
+class AppDefaults:
+    """What the application does with a host or port it does not have: its framework (label) and that
+    framework's rule (settings.semantics.Unset)."""
+
+    framework: str
+    unset: object  # settings.semantics.Unset
+
+
+def check_unset(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None, app: AppDefaults | None,
+                deferred: frozenset[str] = frozenset()) -> Iterator[Finding]:
+    """A host or port the application does not have, when a provider was recognised: the provider's value is
+    the fix, never a stand-in. Without a host the application connects to its framework's default (nodemailer:
+    localhost) or sends nothing at all; without a port it uses its framework's default, which is fine if the
+    provider takes it in the mode the application speaks (the settings table notes whose default it is), else
+    an error."""
+    if preset is None:
+        return
+    provider = preset.display_name()
+    framework: Param = app.framework if app is not None else "nodemailer"
+    if (inp.host is None or not inp.host.value.strip()) and "host" not in deferred:
+        source = inp.host.source if inp.host is not None else ValueSource(kind="default", name=ENV_NAMES["host"][0])
+        default = app.unset.host if app is not None else "localhost"
+        params: dict[str, Param] = {"framework": framework, "provider": provider, "suggested": preset.example_host()}
+        if default:
+            params["default"] = default
+        yield Finding(code="config.missing", variant="host_preset" if default else "host_preset_off", source=source,
+                      provider=preset.id, params=params)
+    if inp.port is None and "port" not in deferred:
+        mode = preset.mode_of(settings.port)
+        params = {"framework": framework, "provider": provider, "port": settings.port,
+                  "mode": phrase("static.mode.tls" if settings.secure else "static.mode.starttls")}
+        source = ValueSource(kind="default", name=ENV_NAMES["port"][0])
+        if mode is None or mode.secure != settings.secure:  # when it fits, the settings table says whose default it is
+            yield Finding(code="config.missing", variant="port_default", source=source, provider=preset.id,
+                          params={**params, "suggested": _other_port(preset, settings.secure)})
+
+
 def _file_name(path: str) -> str:
     from pathlib import PurePath
 
@@ -160,6 +199,8 @@ def check_port_and_mode(inp: SettingsInput, settings: SmtpSettings, preset: Prov
         yield _f("config.invalid_value", variant="url", source=inp.url_source, params={"detail": detail})
     if not port_ok:
         return
+    if inp.port is None and preset is not None:
+        return  # a port the application does not set: check_unset says what its framework's default means here
     port = settings.port
     if port == 25:
         yield _f("config.port_25", inp, "port", params={})
@@ -239,7 +280,7 @@ def check_host(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPrese
             kw.setdefault("variant", "no_suggestion")
         return _f("config.unknown_host", inp, "host", params=found, **kw)
 
-    if "://" in lowered:
+    if "://" in lowered or ":" in text.rpartition("@")[0]:  # a URL, or credentials before the host (me:pass@host)
         yield bad(phrase("static.host.is_url"))
         return
     if "/" in text:
@@ -365,6 +406,9 @@ def check_sender(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPre
                 "shown": shown(inp.sender.value), "detail": phrase("static.sender.not_address")})
             return
     sender = settings.sender or (settings.user if is_address(settings.user) else None)
+    if needs_smtputf8(sender):
+        field = "sender" if settings.sender else "user"
+        yield _f("config.sender_invalid", inp, field, variant="smtputf8", params={"shown": shown(sender)})
     if preset is None:
         return
     if sender is None:
@@ -399,14 +443,14 @@ def check_option_injection(options: Mapping[str, str | None]) -> Iterator[Findin
 def run_static_checks_by_name(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None,
                               providers: ProviderCatalog, env: Mapping[str, str], send_to: str | None = None,
                               ehlo_name: str | None = None, deferred: frozenset[str] = frozenset(),
-                              in_file: str | None = None) -> dict[str, list[Finding]]:
+                              in_file: str | None = None, app: AppDefaults | None = None) -> dict[str, list[Finding]]:
     """Each static check by name (CI reports show one test case per check), in a fixed order.
 
     `deferred`: fields set at deploy time (env(NAME) in a committed file), never reported missing."""
     checks: dict[str, list[Finding]] = {
         "injection": [*check_injection(inp), *check_option_injection({"--send-to": send_to, "--ehlo-name": ehlo_name})],
         "whitespace": list(check_whitespace(inp, preset, providers)),
-        "missing": list(check_missing(inp, preset, deferred, in_file)),
+        "missing": [*check_missing(inp, preset, deferred, in_file), *check_unset(inp, settings, preset, app, deferred)],
         "port_and_mode": list(check_port_and_mode(inp, settings, preset)),
         "host": list(check_host(inp, settings, preset, providers)),
         "username": list(check_username(inp, settings, preset)),

@@ -17,6 +17,7 @@ The runner-up (the strongest reading with another code) is kept, so a report can
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 
 from smtpdoctor.knowledge.catalog import Catalog
@@ -89,31 +90,75 @@ _ENHANCED = re.compile(r"(?<![\w.@/:=#+-])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.%-
 _SMTP_CONTEXT = re.compile(r"smtp|mail|auth|rcpt|starttls|ehlo|helo|postfix|exim|gsmtp|relay|mailbox|sender|"
                            r"recipient|response|reply|server", re.I)
 # Perl's Net::Cmd invents "421 [Net::SMTP] Connection closed" when the socket ends: no server said it.
-_INVENTED = re.compile(r"\s*\[Net::")
+_INVENTED = re.compile(r"\s{0,8}\[Net::")
 _SILENT_FAILURES = {"net.greeting_timeout", "net.reset"}
 _IMPLICIT_TLS_PORT = re.compile(r"(?:port\W{0,3}|:)465\b(?![.\d])", re.I)
 _WORDS = {"MAIL FROM": "MAIL", "RCPT TO": "RCPT", "END OF DATA": "DATA_END", "DATA END": "DATA_END", "CONN": "GREETING"}
 
 
-def unwrap(text: str) -> str:
-    """One line of text: multi-line replies ("535-..." + "535 ...") and soft wraps joined with spaces."""
-    lines = [line.strip() for line in text.replace("\r", "").split("\n")]
-    out: list[str] = []
-    for line in lines:
+# What the patterns read of one reply or log record: its first READ_LIMIT characters once multi-line replies
+# are joined. A reply says what it means at its start; a hostile one ("551-5.1.1 5.1.1 ..." for 200 lines of
+# 8 KiB) must not make every pattern run over megabytes. The raw text is cut first, at RAW_LIMIT characters
+# (repeated reply codes and indentation are dropped by the join, so the raw text may be longer).
+READ_LIMIT = 8 * 1024
+RAW_LIMIT = 4 * READ_LIMIT
+# A JSON log's "\ud83d" (JSON.stringify cutting a message mid-emoji) decodes to a lone surrogate: the reading
+# sees U+FFFD there; what is shown is the log line as written, escape and all.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTINUED = re.compile(r"^(\d{3})[ -](?:([245]\.\d{1,3}\.\d{1,3})\s*)?")
+_OPENS = re.compile(r"(?<!\d)(\d{3})-")  # "535-": a reply whose next line ("535 ...") continues it
+
+
+def unwrap(text: str, limit: int = READ_LIMIT) -> str:
+    """One line of text, at most `limit` characters: multi-line replies ("535-..." + "535 ...") and soft wraps
+    joined with spaces."""
+    out: list[list[str]] = []
+    opened: set[str] = set()  # the codes written "NNN-" in out[-1]: a line starting with one continues it
+    size = 0
+    for line in text[:RAW_LIMIT].replace("\r", "").split("\n"):
+        line = line.strip()
         if not line:
             continue
-        m = re.match(r"^(\d{3})[ -](?:([245]\.\d{1,3}\.\d{1,3})\s*)?", line)
-        if out and m and re.search(rf"(?<!\d){m.group(1)}-", out[-1]):
-            out[-1] += " " + line[m.end():]  # the same reply continues: drop the repeated code
+        m = _CONTINUED.match(line)
+        if out and m and m.group(1) in opened:
+            piece = line[m.end():]  # the same reply continues: drop the repeated code
+            out[-1].append(piece)
         else:
-            out.append(line)
-    return " ".join(out)
+            piece = line
+            out.append([piece])
+            opened = set()
+        opened.update(_OPENS.findall(piece))
+        size += len(piece) + 1
+        if size > limit:
+            break
+    return " ".join(" ".join(parts) for parts in out)[:limit]
+
+
+class _Spans:
+    """Non-overlapping (start, end) spans, sorted: does a new one overlap any? (bisect, not a scan of all)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect_right(self.starts, start)
+        return (i > 0 and self.ends[i - 1] > start) or (i < len(self.starts) and self.starts[i] < end)
+
+    def covers(self, pos: int) -> bool:
+        i = bisect_right(self.starts, pos)
+        return i > 0 and self.ends[i - 1] > pos
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect_right(self.starts, start)
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
 
 
 def replies_in(text: str) -> list[Reply]:
     """Every status in the record, in order of appearance; an enhanced code alone counts only in an SMTP context."""
     found: list[tuple[int, Reply]] = []
-    taken: list[tuple[int, int]] = []
+    taken = _Spans()
     for m in _REPLY.finditer(text):
         if _INVENTED.match(text, m.end()):
             continue
@@ -124,18 +169,18 @@ def replies_in(text: str) -> list[Reply]:
             if not _REPLY_LEAD.search(text[max(0, m.start() - 12):m.start()]):
                 continue  # "the list has 530 entries": a number in a sentence, not a reply
         found.append((m.start(), Reply(basic, m.group(3))))
-        taken.append(m.span())
+        taken.add(*m.span())
     for m in _CODE_FORMS.finditer(text):
-        if any(a < m.end() and m.start() < b for a, b in taken):
+        if taken.overlaps(*m.span()):
             continue  # the same code, already read in its plain form
         if _INVENTED.match(text, m.end()):
             continue
         basic = next(int(g) for g in (m.group(1), m.group(3), m.group(4), m.group(5)) if g)
         found.append((m.start(), Reply(basic, m.group(2))))
-        taken.append(m.span())
+        taken.add(*m.span())
     context = None
     for m in _ENHANCED.finditer(text):
-        if any(a <= m.start() < b for a, b in taken):
+        if taken.covers(m.start()):
             continue
         if context is None:
             context = bool(found) or bool(_SMTP_CONTEXT.search(text))
@@ -146,11 +191,12 @@ def replies_in(text: str) -> list[Reply]:
     return list(dict.fromkeys(reply for _, reply in found))
 
 
-def command_in(text: str, knowledge: StatusKnowledge) -> str | None:
-    """The command a record's reply answered, from the last cue found in it. QUIT is never that command:
-    a client sends it after a refusal (a transcript's " -> QUIT" follows the reply it is leaving over)."""
+def command_in(text: str, knowledge: StatusKnowledge, cues=None) -> str | None:
+    """The command a record's reply answered, from the last cue found in it (`cues`: those worth trying, all
+    by default). QUIT is never that command: a client sends it after a refusal (a transcript's " -> QUIT"
+    follows the reply it is leaving over)."""
     best: tuple[int, str] | None = None
-    for cue in knowledge.commands:
+    for cue in knowledge.commands if cues is None else cues:
         for m in cue.regex.finditer(text):
             word = cue.command or _command_word(m.group(cue.group))
             if word and word != "QUIT" and (best is None or m.end() >= best[0]):
@@ -184,6 +230,9 @@ class EvidenceEngine:
                                                else needles_for(term.regex.pattern)))
                               for term in knowledge.terms]
         self._term_present = needle_finder(sorted({n for _, ns in self._term_needles for n in ns}))
+        # The same for the command cues; a cue without a literal of its own (" ~> .") is always tried.
+        self._cue_needles = [(cue, _needles_or_none(cue.regex.pattern)) for cue in knowledge.commands]
+        self._cue_present = needle_finder(sorted({n for _, ns in self._cue_needles if ns for n in ns}))
 
     def needles(self) -> set[str]:
         return self.matcher.all_needles() | self.knowledge.needles()
@@ -193,10 +242,15 @@ class EvidenceEngine:
 
         `areas` (probe only) prefers codes of those areas among readings of the SAME strength: a reply
         to AUTH is read as an auth problem when the evidence is equally strong either way."""
+        text = text[:RAW_LIMIT]
+        if not text.isascii():
+            text = _LONE_SURROGATE.sub("\ufffd", text)  # the matchers read UTF-8, which has no lone surrogate
         flat = unwrap(text)
         replies = replies_in(flat)
         if command is None and replies:  # the command only changes what a status code means
-            command = command_in(text, self.knowledge)
+            present = self._cue_present(text.lower())
+            command = command_in(text, self.knowledge, [cue for cue, needles in self._cue_needles
+                                                        if needles is None or not present.isdisjoint(needles)])
         readings: list[Reading] = []
         self._phrases(flat, command, readings)
         self._statuses(flat, replies, command, readings)
@@ -294,6 +348,15 @@ class EvidenceEngine:
     def _params(reply: Reply) -> dict[str, Param]:
         subject = reply.enhanced.split(".")[1] if reply.enhanced else ""
         return {"reply": reply.shown(), "meaning": status_meaning(reply.klass, subject)}
+
+
+def _needles_or_none(regex: str) -> frozenset[str] | None:
+    from smtpdoctor.logs.needles import needles_for
+
+    try:
+        return frozenset(needles_for(regex))
+    except ValueError:
+        return None
 
 
 _PHRASE_LEVEL = LEVELS.index("phrase")

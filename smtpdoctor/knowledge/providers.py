@@ -240,13 +240,12 @@ def _line_of(text: str, table: str, key: str | None) -> int:
 
 def load_providers(path) -> ProviderCatalog:
     """Load and validate a providers file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        from smtpdoctor.errors import os_reason
+    from smtpdoctor.settings.model import read_settings_bytes
 
-        reason = os_reason(exc) if isinstance(exc, OSError) else phrase("reason.not_utf8")
-        raise InputError("error.providers_unreadable", file=path, reason=reason) from exc
+    try:  # bounded like a settings file (1 MiB): `--providers /dev/zero` must not fill the memory
+        text = read_settings_bytes(Path(path), "error.providers_unreadable").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError("error.providers_unreadable", file=path, reason=phrase("reason.not_utf8")) from exc
     from smtpdoctor.knowledge.tomlcache import loads_cached
 
     try:

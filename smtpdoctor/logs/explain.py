@@ -10,7 +10,8 @@ from smtpdoctor.diagnose import diagnose
 from smtpdoctor.errors import InputError, os_reason
 from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.knowledge.evidence import engine_for
-from smtpdoctor.logs.scan import LogMatch, LogScanner, mask_secrets, open_log
+from smtpdoctor.logs.mask import mask_secrets
+from smtpdoctor.logs.scan import example_of, LogMatch, LogScanner, open_log
 from smtpdoctor.report import (Decision, Evidence, EvidenceKind, FileStat, Finding, LastFailure, Location, LogMatchRef,
                                LogSummary, Occurrences, Report, Severity)
 
@@ -29,8 +30,23 @@ class _Group:
         decided = Decision(r.kind, r.value, r.command, r.runner_up.code if r.runner_up else None) if r else None
         return Finding(code=m.code, variant=r.variant if r else None, provider=m.provider, params=m.params,
                        certain=m.certain,
-                       evidence=Evidence(EvidenceKind.LOG, mask_secrets(m.text)),
+                       evidence=Evidence(EvidenceKind.LOG, example_of(mask_secrets(m.text))),
                        seen=Occurrences(count=self.count, first=self.first, last=self.last), decided_by=decided)
+
+
+def _endless_device(path: str) -> bool:
+    """/dev/zero, /dev/urandom, a disk: a device that is no terminal never ends, so no log can be read from it
+    (a pipe, `<(command)`, and /dev/null, which ends at once, are read as usual)."""
+    import os
+    import stat
+
+    mode = os.stat(path).st_mode
+    if stat.S_ISBLK(mode):
+        return True
+    if not stat.S_ISCHR(mode) or os.path.samefile(path, os.devnull):
+        return False
+    with open(path, "rb") as handle:
+        return not handle.isatty()
 
 
 # What a client says after a failure it has just reported: RFC 5321 §3.8: a 421 reply announces that the
@@ -80,6 +96,8 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     streak: dict[str, LogMatch] = {}  # "start" and "last" of the latest run of one error code
     last_ok: list[LogMatch] = []
     damaged: list[Finding] = []
+    written_by: dict[str, str | None] = {}  # file -> the framework its markers name
+    sniffer: list = []  # the stream being read (prescribe.logsource.Sniffer)
 
     last_cause: list[LogMatch] = []  # the latest match, when it is a failure the text states for certain
 
@@ -98,6 +116,8 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
             matches.append(LogMatchRef(file=m.file, line=m.line, code=owner.code, provider=owner.provider))
 
     def on_match(m: LogMatch) -> None:
+        if sniffer:
+            sniffer[0].look()  # which framework wrote the lines around it
         cause = last_cause[0] if last_cause else None
         if _is_consequence(m, cause):
             count(cause, m)  # the same failure, told again by the client: not a diagnosis of its own
@@ -118,15 +138,24 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     for path in paths or ["-"]:
         name = "<stdin>" if path == "-" else path
         try:
+            if path != "-" and _endless_device(path):
+                from smtpdoctor.errors import NOT_A_FILE
+
+                raise InputError("error.log_unreadable", file=name, reason=NOT_A_FILE)
             stream = open_log(path, stdin)
         except OSError as exc:
             raise InputError("error.log_unreadable", file=name, reason=os_reason(exc)) from exc
+        from smtpdoctor.prescribe.logsource import Sniffer
+
+        stream = Sniffer(stream)  # which framework wrote it: its fixes then use that framework's setting names
+        sniffer[:] = [stream]
         try:
             with stream:
                 lines = scanner.scan(stream, name, on_match)
         except (OSError, EOFError) as exc:  # a read error of the file itself
             raise InputError("error.log_unreadable", file=name, reason=os_reason(exc)) from exc
         files.append(FileStat(name=name, lines=lines))
+        written_by[name] = stream.framework()
         if getattr(stream, "damaged", False):  # a corrupt or truncated .gz: keep what was found, and say so
             damaged.append(Finding(code="smtp.log_damaged", params={"file": name, "line": lines}))
 
@@ -138,5 +167,10 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
             recovered=Location(file=last_ok[0].file, line=last_ok[0].line) if last_ok else None)
     summary = LogSummary(files=tuple(files), matches=tuple(matches), total_matches=total, last_failure=last_failure,
                          engine=scanner.prefilter.engine)
+    from smtpdoctor.prescribe.logsource import naming_of
+
+    # One framework for the diagnoses' files: their fixes in its names (mixed logs keep the catalog's SMTP_*).
+    named = {written_by.get(g.first.file) for g in groups.values()}
+    fmt, naming = naming_of(named.pop() if len(named) == 1 else None)
     return diagnose([*(g.finding() for g in groups.values()), *damaged], catalog, "explain", logs=summary,
-                    elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
+                    elapsed_ms=round((time.perf_counter() - started) * 1000, 1), source_format=fmt, naming=naming)

@@ -9,8 +9,6 @@ the same evidence engine `check` uses for server replies (knowledge/evidence.py)
 
 from __future__ import annotations
 
-import base64
-import binascii
 import gzip
 import io
 import json
@@ -21,12 +19,15 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from smtpdoctor.knowledge.evidence import EvidenceEngine, Reading
+from smtpdoctor.logs.mask import SECRET_KEY as _SECRET_KEY
+from smtpdoctor.logs.mask import mask_secrets  # noqa: F401 - masking lives in logs/mask.py; kept importable from here
 from smtpdoctor.logs.needles import byte_forms
 
 CHUNK = 1 << 22  # 4 MiB
 MAX_RECORD = 16 * 1024  # bytes of one record (a line plus its continuation lines) that are matched
 MAX_CONTINUATION = 40  # continuation lines joined to a head line
 EXAMPLE_LINE = 2000  # characters of one line kept as a diagnosis's example
+WINDOW = 1 << 20  # bytes the prefilter reads at once: its list of hits stays small however dense the needles
 # Enhanced status codes (RFC 3463): every class.subject. of a failure ("4.0." … "5.7."), so that a reply
 # whose wording no rule knows still reaches the engine, which reads the code's registry meaning.
 FALLBACK_NEEDLES = [f"{cls}.{subject}." for cls in (4, 5) for subject in range(8)]
@@ -116,53 +117,13 @@ def json_message(text: str) -> str:
     return " | ".join(parts) if parts else text
 
 
-# -- masking what looks secret before a log line is echoed back ------------------------------------
-
-_SECRET_KEY = re.compile(r"(?i)pass(word|wd|phrase)?$|^pw$|^pwd$|secret|token|api[_-]?key|authorization|credential")
-
-
-def _url_userinfo(m: re.Match[str]) -> str:
-    """smtp://user@example.com:PASS@host: the user may hold an '@'; the password is up to the LAST '@'."""
-    user, colon, _ = m.group(2).partition(":")
-    return f"{m.group(1)}{user}:********@" if colon else m.group(0)
-
-
-_SECRET_PATTERNS = [
-    # every token after the mechanism: AUTH LOGIN <b64 user> <b64 password> logs both
-    (re.compile(r"(?i)\b(AUTH\s+(?:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER|CRAM-MD5))(?:\s+[A-Za-z0-9+/=_.~-]+)+"), r"\1 ********"),
-    # Authorization: Basic <base64 user:pass> / Bearer <token>: the scheme stays, the credentials go
-    (re.compile(r"(?i)\b((?:Basic|Bearer|Digest|Negotiate)\s+)[A-Za-z0-9+/=_.~-]{6,}"), r"\1********"),
-    # key = value, key: "two words", secret%3D<value> (percent-encoded '=' or ':')
-    (re.compile(r"(?i)((?:smtp_?)?(?:pass(?:word|wd|phrase)?|pwd|(?<![a-z])pw|secret|api[_-]?key|token)[\"']?\s*"
-                r"(?:[:=]|%3[ad])\s*)(\"[^\"\n]*\"|'[^'\n]*'|(?!(?:Basic|Bearer)\s)[^\s\"',;}&]+)"), r"\1********"),
-    (re.compile(r"(?i)(authorization[\"']?\s*(?:[:=]|%3[ad])\s*[\"']?)(?!(?:Basic|Bearer|Digest|Negotiate)\s)[^\s\"',;}]+"),
-     r"\1********"),
-    (re.compile(r"(://)([^\s/]*)@(?=[^\s@/]*(?:[/\s?#]|$))"), _url_userinfo),
-    (re.compile(r"\bSG\.[\w-]{8,}\.[\w-]{8,}"), "SG.********"),
-    (re.compile(r"\bre_[A-Za-z0-9_]{8,}"), "re_********"),
-    (re.compile(r"\bx(?:keysib|smtpsib)-[\w-]{8,}"), "x***sib-********"),
-    (re.compile(r"\bkey-[0-9a-f]{32}\b"), "key-********"),
-    (re.compile(r"(\b[CS]:\s+)[A-Za-z0-9+/]{8,}={0,2}(?=\s|$)"), r"\1********"),
-]
-_B64_TOKEN = re.compile(r"(?<![\w+/=])[A-Za-z0-9+/]{12,}={0,2}(?![\w+/=])")
-
-
-def mask_secrets(text: str) -> str:
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-
-    def b64(m: re.Match[str]) -> str:
-        token = m.group(0)
-        try:
-            raw = base64.b64decode(token + "=" * (-len(token) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            return token
-        return "********" if b"\0" in raw else token  # AUTH PLAIN's \0user\0password
-
-    return _B64_TOKEN.sub(b64, text)
-
-
 # -- the scan ---------------------------------------------------------------------------------------
+
+def example_of(masked: str) -> str:
+    """A diagnosis's example as shown: each line longer than EXAMPLE_LINE cut there, the cut marked. Only ever
+    applied to text whose secrets are already masked."""
+    return "\n".join(part if len(part) <= EXAMPLE_LINE else part[:EXAMPLE_LINE] + "…" for part in masked.split("\n"))
+
 
 @dataclass(frozen=True)
 class LogMatch:
@@ -199,12 +160,44 @@ class Prefilter:
 
 
 def open_log(path: str, stdin: BinaryIO | None = None) -> BinaryIO:
-    """A binary stream; gzip is recognised by its magic bytes, whatever the file is called."""
+    """A binary stream; gzip is recognised by its magic bytes, whatever the file is called, UTF-16 by its
+    byte-order mark, CR-only line ends by the first block read."""
     raw: BinaryIO = stdin if path == "-" and stdin is not None else open(path, "rb")  # noqa: SIM115
     buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     if buffered.peek(2)[:2] == b"\x1f\x8b":
         return DamageTolerantReader(gzip.GzipFile(fileobj=buffered))  # type: ignore[return-value]
+    start = buffered.peek(2)
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return Translated(io.TextIOWrapper(buffered, encoding="utf-16", errors="replace", newline=""),  # type: ignore[return-value]
+                          lambda text: text.encode("utf-8"), chars=True)
+    if b"\r" in start and b"\n" not in start:
+        return Translated(buffered, lambda data: data.replace(b"\r", b"\n"))  # type: ignore[return-value]
     return buffered
+
+
+class Translated:
+    """A log whose lines the scan could not see as written, read through `convert`:
+    - UTF-16 with its byte-order mark (Windows PowerShell 5's `>` and `Out-File`), as UTF-8: in UTF-16 every
+      ASCII letter carries a NUL byte, so no needle and no line end would be found;
+    - CR alone as the line end (classic Mac OS, some embedded loggers), as LF: the whole file would be one
+      line, of which only the first MAX_RECORD bytes are read."""
+
+    def __init__(self, inner, convert, chars: bool = False) -> None:
+        self.inner, self.convert, self.chars = inner, convert, chars
+
+    def read(self, size: int = -1) -> bytes:
+        if self.chars and size >= 0:
+            size = max(1, size // 2)  # characters: at most 1.5 * size bytes of UTF-8 (3 per BMP character)
+        return self.convert(self.inner.read(size))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> Translated:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class DamageTolerantReader:
@@ -245,6 +238,27 @@ class DamageTolerantReader:
         self.close()
 
 
+def cut_long_lines(block: bytes, limit: int = MAX_RECORD) -> bytes:
+    """`block` with every line cut to `limit` bytes: only a record's first MAX_RECORD bytes are read, so the
+    rest of a long line must cost nothing (a line longer than a chunk is cut the same way in `scan`).
+    Short lines cost one backward search per `limit` bytes, not one per line."""
+    parts: list[bytes] = []
+    pos = kept = 0  # pos: the start of a line not yet known to be short
+    while len(block) - pos > limit:
+        last = block.rfind(b"\n", pos, pos + limit + 1)
+        if last != -1:
+            pos = last + 1  # every line up to here is at most `limit` bytes
+            continue
+        end = block.find(b"\n", pos + limit)
+        end = len(block) if end == -1 else end
+        parts.append(block[kept:pos + limit])
+        pos = kept = end  # the newline stays: line numbers do not change
+    if not parts:
+        return block
+    parts.append(block[kept:])
+    return b"".join(parts)
+
+
 class LogScanner:
     def __init__(self, engine: EvidenceEngine, provider_hints: dict[str, list[str]] | None = None) -> None:
         self.engine = engine
@@ -282,7 +296,7 @@ class LogScanner:
             block, carry = data[: cut + 1], data[cut + 1:]
             if len(carry) > MAX_RECORD:
                 carry, dropping = carry[:MAX_RECORD], True
-            self._scan_block(block, name, line_base, on_match)
+            self._scan_block(cut_long_lines(block), name, line_base, on_match)
             newlines = block.count(b"\n")
             line_base += newlines
             total_lines += newlines
@@ -292,25 +306,35 @@ class LogScanner:
         return total_lines
 
     def _scan_block(self, block: bytes, name: str, line_base: int, on_match: Callable[[LogMatch], None]) -> None:
-        lowered = block.lower()
-        positions = self.prefilter.positions(lowered)
-        if not positions:
-            return
+        """Every record of `block` (whole lines, none longer than MAX_RECORD) that holds a needle, read once.
+        Linear in the block: a line is located once, however many needles it holds."""
         seen_heads: set[int] = set()
         counted_to, counted = 0, 0
-        for pos in sorted(positions):
-            start = block.rfind(b"\n", 0, pos) + 1
-            head = self._head_of(block, start)
-            if head in seen_heads:
-                continue
-            seen_heads.add(head)
-            if head >= counted_to:
-                counted += block.count(b"\n", counted_to, head)
-            else:  # not expected (heads ascend), but never miscount
-                counted = block.count(b"\n", 0, head)
-            counted_to = head
-            record = self._record(block, head)
-            self._match_record(record, name, line_base + counted, on_match)
+        window = 0
+        while window < len(block):
+            window_end = block.find(b"\n", window + WINDOW)
+            window_end = len(block) if window_end == -1 else window_end + 1
+            positions = self.prefilter.positions(block[window:window_end].lower())
+            line_end = -1  # the end of the line of the last needle read: later needles before it are that line's
+            for pos in sorted(positions):
+                pos += window
+                if pos < line_end:
+                    continue
+                start = block.rfind(b"\n", 0, pos) + 1
+                line_end = block.find(b"\n", pos)
+                line_end = len(block) if line_end == -1 else line_end
+                head = self._head_of(block, start)
+                if head in seen_heads:
+                    continue
+                seen_heads.add(head)
+                if head >= counted_to:
+                    counted += block.count(b"\n", counted_to, head)
+                else:  # not expected (heads ascend), but never miscount
+                    counted = block.count(b"\n", 0, head)
+                counted_to = head
+                record = self._record(block, head)
+                self._match_record(record, name, line_base + counted, on_match)
+            window = window_end
 
     @staticmethod
     def _head_of(block: bytes, start: int) -> int:
@@ -351,10 +375,10 @@ class LogScanner:
         reading = self.engine.read(subject)
         if reading is None:
             return
-        # The example is the log's own words: its first two lines as written (secrets masked); only a line
-        # longer than EXAMPLE_LINE is cut, and the cut is marked.
-        lines = [part if len(part) <= EXAMPLE_LINE else part[:EXAMPLE_LINE] + "…" for part in text.split("\n")[:2]]
-        shown = "\n".join(lines)  # masked when it becomes a diagnosis's example (once per group, not per match)
+        # The example is the log's own words: its first two lines as written. They are masked, then shortened
+        # (example_of), when they become a diagnosis's example: once per group, and never cut before masking,
+        # which would leave the start of a secret whose end the mask needed to see it.
+        shown = "\n".join(text.split("\n")[:2])
         provider = reading.provider or self.provider_of(subject)
         on_match(LogMatch(name, line, reading.code, provider, reading.certain, shown, reading.params, reading,
                           lines=record.count(b"\n") + 1))

@@ -10,19 +10,40 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 from smtpdoctor.probe.ports import attempt_all
 from smtpdoctor.probe.transport import remaining
 from smtpdoctor.report import Finding, StepName, phrase
 
 
-def resolve_with(host: str, port: int, nameservers: tuple[str, ...], timeout: float) -> list[tuple]:
-    """A and AAAA from the given resolver, IPv6 and IPv4 interleaved like getaddrinfo's order for the race."""
+def resolve_with(host: str, port: int, nameservers: tuple[str, ...], timeout: float,
+                 deadline: float | None = None) -> list[tuple]:
+    """A and AAAA from the given resolver, IPv6 and IPv4 interleaved like getaddrinfo's order for the race.
+    With `deadline` (time.monotonic(): --max-time), both lookups together end by then: nothing found in time
+    is nothing found."""
     from smtpdoctor.checks.dns import DnsClient
 
+    if deadline is not None:
+        timeout = min(timeout, deadline - time.monotonic())
+        if timeout <= 0:
+            return []
     client = DnsClient(list(nameservers), timeout)
-    v6 = client.query(host, "AAAA")
-    v4 = client.query(host, "A")
+    answers: dict[str, object] = {}
+
+    def lookups() -> None:  # two queries, each within `timeout`: run aside, waited for until the deadline
+        answers["AAAA"] = client.query(host, "AAAA")
+        answers["A"] = client.query(host, "A")
+
+    if deadline is None:
+        lookups()
+    else:
+        worker = threading.Thread(target=lookups, daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            return []
+    v6, v4 = answers["AAAA"], answers["A"]
     # Nothing there (a public name asked of a test resolver): the caller falls back to the system resolver.
     six = [(socket.AF_INET6, (a, port, 0, 0)) for a in (v6.records if v6.status == "ok" else [])]
     four = [(socket.AF_INET, (a, port)) for a in (v4.records if v4.status == "ok" else [])]

@@ -75,14 +75,19 @@ def attempt_all(targets: list[tuple[int, tuple]], deadline: float) -> list[tuple
     return [(family, addr, *results.get(i, ("timeout", None))) for i, (family, addr) in enumerate(targets)]
 
 
-def preflight(host: str, configured: int, ports: list[int], addresses: list[tuple], timeout: float) -> PortTable:
-    """Race every port over the first address of each family; one row per (port, family)."""
+def preflight(host: str, configured: int, ports: list[int], addresses: list[tuple], timeout: float,
+              deadline: float | None = None) -> PortTable:
+    """Race every port over the first address of each family; one row per (port, family). All within `timeout`,
+    and never past `deadline` (time.monotonic(): the run's --max-time), whichever comes first."""
     firsts: dict[int, tuple] = {}
     for family, addr in addresses:
         firsts.setdefault(family, addr)
     ordered_ports = list(dict.fromkeys([configured, *ports]))
     targets = [(family, (addr[0], port, *addr[2:])) for port in ordered_ports for family, addr in firsts.items()]
-    outcomes = attempt_all(targets, time.monotonic() + timeout)
+    now = time.monotonic()
+    if deadline is not None and deadline < now + timeout:  # cut short by --max-time: the table says how long it had
+        timeout = max(0.0, round(deadline - now, 1))
+    outcomes = attempt_all(targets, now + timeout)
     attempts = [PortAttempt(port=addr[1], family=family_name(family), status=status, address=addr[0], reason=reason)
                 for family, addr, status, reason in outcomes]
     for family in (socket.AF_INET, socket.AF_INET6):

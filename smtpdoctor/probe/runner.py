@@ -6,6 +6,10 @@ with a catalog code. Server replies are read with the same Matcher `explain` use
 No words of any language here: a step's detail and a finding's parameters are Phrases (texts in
 knowledge/phrases/probe.toml); what the server said is Evidence(SERVER), what the OS or OpenSSL
 said is Evidence(SYSTEM), both verbatim.
+
+What the server said is kept whole: its secrets masked on the whole text (the probe knows them: the password
+and the OAuth2 token it sends), then cut only at the transport's generous EVIDENCE_LIMIT, marked. Shortening
+for a terminal is the text renderer's business, on the masked text. Nothing is upper-cased for display.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from smtpdoctor.knowledge.providers import ProviderPreset, TlsMode
 from smtpdoctor.settings.model import SmtpSettings
 
 PLAIN_GREETING_PATIENCE = 2.0  # seconds of silence before we also try TLS on the same port
+QUIT_PATIENCE = 2.0  # seconds to wait for the answer to QUIT (within --timeout and --max-time)
 
 
 @dataclass(frozen=True)
@@ -75,11 +80,6 @@ class ProbeRun:
 
 class _Stop(Exception):
     """Ends the probe after a blocking failure has been recorded."""
-
-
-def server(text: str) -> Evidence:
-    """What the server said, verbatim (the transcript has already masked any secret)."""
-    return Evidence(EvidenceKind.SERVER, text)
 
 
 def with_reason(what: Phrase, reason: Param | None) -> Phrase:
@@ -123,6 +123,17 @@ def read_reply(text: str, command: str, areas: tuple[str, ...], configured: str 
     return reading.code, configured
 
 
+def _redactor(settings: SmtpSettings, policy: ProbePolicy):
+    """What the probe masks in the server's words before keeping them: the secrets it sends (a server may echo
+    them), in every form smtpdoctor.redact knows. Built only when there is a secret."""
+    secrets = [s for s in (settings.password, policy.oauth2_token) if s is not None]
+    if not secrets:
+        return None
+    from smtpdoctor.redact import Redactor
+
+    return Redactor.for_secrets(secrets, settings.user) or None
+
+
 def _address_families(host: str, port: int, deadline: float) -> list[tuple]:
     """getaddrinfo with a deadline (it has none of its own), IPv6 and IPv4 interleaved (RFC 8305)."""
     result: dict[str, object] = {}
@@ -163,7 +174,8 @@ class Probe:
         self.policy = policy
         self.on_step = on_step
         self.run = ProbeRun()
-        self.transcript = Transcript()
+        self.redactor = _redactor(settings, policy)
+        self.transcript = Transcript(redactor=self.redactor)
         self.addresses: list[tuple] = []
         self.channel: SmtpChannel | None = None
         self.extensions: dict[str, str] = {}
@@ -221,8 +233,13 @@ class Probe:
     def _error_code(exc: ProbeError) -> str:
         return "net.protocol_error" if exc.kind == "protocol" else ("net.timeout" if exc.kind == "timeout" else "net.reset")
 
-    def deadline(self) -> float:
-        return min(time.monotonic() + self.policy.timeout, self.overall)
+    def said(self, text: str) -> Evidence:
+        """The server's words as evidence: secrets masked on the whole text, then bounded (transport.kept)."""
+        return Evidence(EvidenceKind.SERVER, self.transcript.keep(text))
+
+    def deadline(self, timeout: float | None = None) -> float:
+        """When a wait must end: its own timeout (--timeout unless given), never past --max-time."""
+        return min(time.monotonic() + (self.policy.timeout if timeout is None else timeout), self.overall)
 
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.overall - 0.05
@@ -284,7 +301,8 @@ class Probe:
                 from smtpdoctor.probe.families import resolve_with
 
                 self.addresses = resolve_with(self.ascii_host, self.s.port, self.policy.nameservers,
-                                              min(self.policy.dns_timeout, self.policy.timeout))
+                                              min(self.policy.dns_timeout, self.policy.timeout),
+                                              self.overall if self.policy.max_time else None)
             if not self.addresses:
                 self.addresses = _address_families(self.ascii_host, self.s.port, self.deadline())
         except ProbeError as exc:
@@ -372,8 +390,8 @@ class Probe:
             self._greeting_error(exc, started)
         if reply.code != 220:
             self.fail(StepName.GREETING, started, "net.server_unavailable", phrase("probe.step.service_refused"),
-                      evidence=server(reply.text), reply=server(reply.first))
-        self.step(StepName.GREETING, StepStatus.OK, started, reply=server(reply.first[:120]))
+                      evidence=self.said(reply.text), reply=self.said(reply.first))
+        self.step(StepName.GREETING, StepStatus.OK, started, reply=self.said(reply.first))
 
     def _greeting_error(self, exc: ProbeError, started: float) -> None:
         if exc.kind == "timeout":
@@ -477,7 +495,7 @@ class Probe:
                 plain = self._speaks_plain(self.deadline())
                 if plain is not None and plain.code == 220:
                     self.fail(StepName.TLS, started, "tls.wrong_mode", phrase("probe.step.speaks_plain", port=self.s.port),
-                              evidence=server(plain.first), variant="probe",
+                              evidence=self.said(plain.first), variant="probe",
                               **self._wrong_mode_params(actual_secure=False, port_fix=self._other_port(TlsMode.TLS)))
             reason = library_said(exc.reason or str(exc))
             if plaintext_peer:
@@ -550,15 +568,18 @@ class Probe:
                     word, _, rest = line.partition(" ")
                     if word.upper().startswith("AUTH="):  # pre-RFC 4954 servers
                         word, rest = "AUTH", word[5:] + " " + rest
+                    # Upper-cased only as our lookup key; the value keeps the server's own case.
                     self.extensions[word.upper()] = rest.strip()
         except ProbeError as exc:
             self.fail_error(StepName.EHLO, started, self._error_code(exc), exc)
         if reply.code != 250:
             self.fail(StepName.EHLO, started, "net.server_unavailable", phrase("probe.step.service_refused"),
-                      evidence=server(reply.text), reply=server(reply.first))
-        shown = ", ".join(f"{k} {v}".strip() for k, v in self.extensions.items())
+                      evidence=self.said(reply.text), reply=self.said(reply.first))
+        # The keywords as the server wrote them (secrets masked first): never the upper-cased lookup keys.
+        shown = ", ".join(line.strip() for line in reply.lines[1:] if line.strip()) if self.extensions else ""
         self.step(StepName.EHLO, StepStatus.OK, started,
-                  phrase("probe.step.extensions", extensions=shown[:300]) if shown else phrase("probe.step.helo_only"))
+                  phrase("probe.step.extensions", extensions=self.transcript.keep(shown)) if shown
+                  else phrase("probe.step.helo_only"))
 
     def starttls(self) -> None:
         started = time.perf_counter()
@@ -575,8 +596,8 @@ class Probe:
             self.fail_error(StepName.TLS, started, "tls.handshake_failed", exc)
         if reply.code != 220:
             self.step(StepName.TLS, StepStatus.FAIL, started, phrase("probe.step.starttls_refused"),
-                      "tls.starttls_unsupported", server(reply.first))
-            self.find("tls.starttls_unsupported", StepName.TLS, evidence=server(reply.text), reply=server(reply.first))
+                      "tls.starttls_unsupported", self.said(reply.first))
+            self.find("tls.starttls_unsupported", StepName.TLS, evidence=self.said(reply.text), reply=self.said(reply.first))
             return
         self._handshake(started, deadline, implicit=False)
         # RFC 3207 §4.2: forget what was learnt before TLS and ask again.
@@ -600,14 +621,15 @@ class Probe:
             if not any(f.code == "tls.starttls_unsupported" for f in self.run.findings):
                 self.run.findings.append(Finding(code="auth.requires_tls", variant="plaintext_refused", step=StepName.AUTH))
             return False
-        offered = self.extensions.get("AUTH", "").upper().split()
+        written = self.extensions.get("AUTH", "").split()  # as the server wrote them: what is shown
+        offered = [m.upper() for m in written]  # SASL names are case-insensitive (RFC 4422 3.1): what is compared
         if not offered:
             self.fail(StepName.AUTH, started, "auth.not_supported", phrase("probe.step.no_auth"), variant="probe",
                       offer=phrase("probe.auth.offer_none"), mechanisms="", detail=phrase("probe.auth.no_login_here"))
         mechanism = next((m for m in ("PLAIN", "LOGIN", "CRAM-MD5") if m in offered), None)
         if mechanism is None:
             oauth_only = any(m in offered for m in ("XOAUTH2", "OAUTHBEARER"))
-            mechanisms = " ".join(offered)
+            mechanisms = self.transcript.keep(" ".join(written))
             self.fail(StepName.AUTH, started, "auth.not_supported", phrase("probe.step.auth_offered", mechanisms=mechanisms),
                       variant="probe", offer=phrase("probe.auth.offer_only", mechanisms=mechanisms), mechanisms=mechanisms,
                       detail=phrase("probe.auth.oauth_only" if oauth_only else "probe.auth.no_password_mechanism"))
@@ -626,10 +648,10 @@ class Probe:
         if 200 <= reply.code < 400:  # a 2xx/3xx that is not "235 authenticated": the dialogue is out of step
             self.channel.broken = True
             self.fail(StepName.AUTH, started, "net.protocol_error", phrase("probe.step.auth_unexpected"),
-                      evidence=server(reply.text), reply=server(reply.first[:120]), detail=phrase("probe.step.auth_unexpected"))
+                      evidence=self.said(reply.text), reply=self.said(reply.first), detail=phrase("probe.step.auth_unexpected"))
         code, provider = read_reply(reply.text, "AUTH", ("auth", "delivery", "sender"), self.preset.id if self.preset else None)
-        self.step(StepName.AUTH, StepStatus.FAIL, started, None, code, server(reply.first[:200]))
-        self.find(code, StepName.AUTH, evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]))
+        self.step(StepName.AUTH, StepStatus.FAIL, started, None, code, self.said(reply.first))
+        self.find(code, StepName.AUTH, evidence=self.said(reply.text), provider=provider, reply=self.said(reply.first))
         return False
 
     def _authenticate(self, mechanism: str, deadline: float) -> Reply:
@@ -656,8 +678,7 @@ class Probe:
             challenge = base64.b64decode(reply.lines[0].strip(), validate=True)
         except (ValueError, IndexError) as exc:
             channel.send("*", deadline)  # RFC 4954: cancel the exchange
-            raise ProbeError("protocol", phrase("probe.error.bad_cram_challenge"),
-                             server(reply.first[:80])) from exc
+            raise ProbeError("protocol", phrase("probe.error.bad_cram_challenge"), self.said(reply.first)) from exc
         self.transcript.secret = True
         digest = hmac.new(secret.encode(), challenge, hashlib.md5).hexdigest()
         return channel.command(base64.b64encode(f"{user} {digest}".encode()).decode(), deadline)
@@ -679,12 +700,12 @@ class Probe:
             if reply.code != 250:
                 code, provider = read_reply(reply.text, "MAIL", ("sender", "delivery", "auth"), self.preset.id if self.preset else None)
                 self.fail(StepName.SENDER, started, code, phrase("probe.step.rejected_at", command="MAIL FROM"),
-                          evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]), **params)
+                          evidence=self.said(reply.text), provider=provider, reply=self.said(reply.first), **params)
             reply = self.channel.command(f"RCPT TO:<{recipient}>", deadline)
             if reply.code not in (250, 251):
                 code, provider = read_reply(reply.text, "RCPT", ("sender", "delivery", "auth"), self.preset.id if self.preset else None)
                 self.fail(StepName.SENDER, started, code, phrase("probe.step.rejected_at", command="RCPT TO"),
-                          evidence=server(reply.text), provider=provider, reply=server(reply.first[:160]), **params)
+                          evidence=self.said(reply.text), provider=provider, reply=self.said(reply.first), **params)
             if not self.policy.send_to:
                 self.channel.command("RSET", deadline)
         except ProbeError as exc:
@@ -704,7 +725,7 @@ class Probe:
             if reply.code != 354:
                 code, provider = read_reply(reply.text, "DATA", ("sender", "delivery", "auth"), self.preset.id if self.preset else None)
                 self.fail(StepName.SEND, started, code, phrase("probe.step.rejected_at", command="DATA"),
-                          evidence=server(reply.text), provider=provider, reply=server(reply.first))
+                          evidence=self.said(reply.text), provider=provider, reply=self.said(reply.first))
             for line in message:
                 self.channel.send("." + line if line.startswith(".") else line, deadline)
             reply = self.channel.command(".", deadline)
@@ -712,13 +733,13 @@ class Probe:
             self.fail_error(StepName.SEND, started, "net.reset", exc)
         if reply.code != 250:
             code, provider = read_reply(reply.text, "DATA_END", ("delivery", "sender"), self.preset.id if self.preset else None)
-            self.fail(StepName.SEND, started, code, phrase("probe.step.message_rejected"), evidence=server(reply.text),
-                      provider=provider, reply=server(reply.first))
+            self.fail(StepName.SEND, started, code, phrase("probe.step.message_rejected"), evidence=self.said(reply.text),
+                      provider=provider, reply=self.said(reply.first))
         self.step(StepName.SEND, StepStatus.OK, started, phrase("probe.step.sent", recipient=self.policy.send_to),
-                  reply=server(reply.first[:160]))
-        self.find("ok.sent", StepName.SEND, evidence=server(reply.text), recipient=self.policy.send_to,
-                  reply=server(reply.first), detail=phrase("probe.ok.sent", recipient=self.policy.send_to,
-                                                           reply=server(reply.first)))
+                  reply=self.said(reply.first))
+        self.find("ok.sent", StepName.SEND, evidence=self.said(reply.text), recipient=self.policy.send_to,
+                  reply=self.said(reply.first), detail=phrase("probe.ok.sent", recipient=self.policy.send_to,
+                                                              reply=self.said(reply.first)))
 
     def healthy(self) -> None:
         tls = self.channel.tls_version if self.channel else None
@@ -738,7 +759,10 @@ class Probe:
             self.channel.close()
             return
         try:
-            self.channel.command("QUIT", time.monotonic() + min(2.0, self.policy.timeout))
+            # A polite wait for "221", no longer than 2 s and never past --max-time (no time left: no QUIT).
+            deadline = self.deadline(min(QUIT_PATIENCE, self.policy.timeout))
+            if remaining(deadline) > 0:
+                self.channel.command("QUIT", deadline)
         except (ProbeError, OSError, ssl.SSLError):
             pass
         finally:

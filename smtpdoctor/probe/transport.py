@@ -2,6 +2,9 @@
 
 Everything a stranger's server controls is bounded: line length, lines per reply, and time
 (every read checks one deadline, so a server sending a byte a second cannot stretch it).
+
+What the server said is kept whole (it is evidence): a text is only ever cut at EVIDENCE_LIMIT, after every
+secret in it has been masked on the whole text, and a cut says so and how much it left out (`kept`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from smtpdoctor.report import Evidence, EvidenceKind, Phrase, phrase
 
 MAX_LINE = 8192  # bytes per reply line (RFC 5321 allows 512; real servers stay far below 8 KiB)
 MAX_LINES = 200  # lines per multi-line reply
+EVIDENCE_LIMIT = MAX_LINE  # characters of one server text kept (a line, a reply, a challenge); more is cut, marked
+DRAIN_TIME = 0.25  # seconds spent reading past an over-long line, only to say how long it was
+DRAIN_MAX = 4 * 1024 * 1024  # bytes read past an over-long line at most (a line that never ends)
 ATTEMPT_DELAY = 0.25  # RFC 8305: start the next address after 250 ms without an answer
 
 
@@ -29,6 +35,47 @@ class ProbeError(Exception):
         self.kind = kind  # timeout | refused | reset | protocol | unreachable | dns
         self.reason = reason
         self.evidence = evidence  # SYSTEM: the OS's or OpenSSL's reason; SERVER: what the server sent
+
+
+def cut_marker(left_out: int, exact: bool = True) -> str:
+    """What follows a cut: "…" and how many bytes were left out, "+≥" when more came than was read.
+    Language-neutral (a unit symbol, like the transcript's own notes): it sits inside the other side's words."""
+    return f"…[+{left_out} B]" if exact else f"…[+≥{left_out} B]"
+
+
+def without_secret_start(text: str, redactor) -> str:
+    """`text` (the kept part of a cut) without a trailing start of a secret's form: the rest of that form was
+    cut away, so masking could not see it ("…hunter2sec" is 10 of 16 characters). Any case, as masking is."""
+    if not redactor:
+        return text
+    from smtpdoctor.redact import MIN_SECRET
+
+    forms = (*redactor.forms, *getattr(redactor, "runner", ()))  # runner: plain hex and case spellings too
+    changed = True
+    while changed and text:
+        changed = False
+        for form in forms:
+            last = text[-1].lower()
+            for n in range(min(len(form) - 1, len(text)), MIN_SECRET - 1, -1):
+                if form[n - 1].lower() == last and text[-n:].lower() == form[:n].lower():
+                    text, changed = text[:-n], True
+                    break
+            if changed:
+                break
+    return text
+
+
+def kept(text: str, redactor=None, limit: int = EVIDENCE_LIMIT, unread: int = 0, exact: bool = True) -> str:
+    """A server's text as it is kept: every secret masked on the whole text first, then cut to `limit`
+    characters with a marker of how much was left out. `unread`: bytes of the same text that were never
+    decoded (the rest of an over-long line); `exact` False: more than that came, uncounted."""
+    if redactor:
+        text = redactor.server_text(text)
+    if len(text) <= limit and not unread and exact:
+        return text
+    shown = without_secret_start(text[:limit], redactor)
+    left_out = len(text[len(shown):].encode("utf-8", "surrogateescape")) + unread
+    return shown + cut_marker(left_out, exact)
 
 
 def system(text: str) -> Evidence:
@@ -59,11 +106,16 @@ class Reply:
 @dataclass
 class Transcript:
     """The SMTP dialogue as shown to users. Redaction is by protocol state: while `secret` is on,
-    every client line is masked, so AUTH LOGIN continuation lines never get recorded."""
+    every client line is masked, so AUTH LOGIN continuation lines never get recorded. A server line is
+    kept whole, its secrets masked (`redactor`, a smtpdoctor.redact.Redactor) before any cut (`kept`)."""
 
     lines: list[str] = field(default_factory=list)
     secret: bool = False
     limit: int = 400
+    redactor: object | None = None
+
+    def keep(self, text: str, unread: int = 0, exact: bool = True) -> str:
+        return kept(text, self.redactor, unread=unread, exact=exact)
 
     def client(self, line: str) -> None:
         shown = "C: ********" if self.secret else f"C: {line}"
@@ -73,14 +125,18 @@ class Transcript:
         self._add(f"C: {shown}")
 
     def server(self, line: str) -> None:
-        self._add(f"S: {line}")
+        self._add(f"S: {self.keep(line)}")
+
+    def server_kept(self, text: str) -> None:
+        """A server line already masked and cut (`keep`)."""
+        self._add(f"S: {text}")
 
     def note(self, text: str) -> None:
         self._add(f"-- {text}")
 
     def _add(self, text: str) -> None:
         if len(self.lines) < self.limit:
-            self.lines.append(text[:300] + ("…" if len(text) > 300 else ""))
+            self.lines.append(text)
 
 
 def is_ascii_digits(text: str) -> bool:
@@ -192,13 +248,38 @@ class SmtpChannel:
     def read_line(self, deadline: float) -> str:
         while b"\n" not in self.buffer:
             if len(self.buffer) > MAX_LINE:
-                self.broken = True
-                raise ProbeError("protocol", phrase("probe.error.line_too_long", n=MAX_LINE))
+                raise self._too_long(self.buffer, *self._drain_line(deadline))
             self.buffer += self._recv(deadline)
         raw, _, self.buffer = self.buffer.partition(b"\n")
         if len(raw) > MAX_LINE:
-            raise ProbeError("protocol", phrase("probe.error.line_too_long", n=MAX_LINE))
+            raise self._too_long(raw.rstrip(b"\r"), 0, True)
         return raw.rstrip(b"\r").decode("utf-8", "replace")
+
+    def _too_long(self, received: bytes, unread: int, ended: bool) -> ProbeError:
+        """An over-long line: its start is the evidence, masked as a whole and then cut, with how much more came."""
+        self.broken = True
+        self.buffer = b""
+        text = self.transcript.keep(received.decode("utf-8", "replace"), unread=unread, exact=ended)
+        self.transcript.server_kept(text)
+        return ProbeError("protocol", phrase("probe.error.line_too_long", n=MAX_LINE), Evidence(EvidenceKind.SERVER, text))
+
+    def _drain_line(self, deadline: float) -> tuple[int, bool]:
+        """Reads past an over-long line, briefly, only to count it: (bytes read, whether its end came)."""
+        stop = min(deadline, time.monotonic() + DRAIN_TIME)
+        count = 0
+        while count < DRAIN_MAX:
+            try:
+                data = self._recv_once(stop)
+            except ProbeError:
+                return count, False
+            end = data.find(b"\n")
+            if end >= 0:
+                return count + len(data[:end].rstrip(b"\r")), True
+            count += len(data)
+        return count, False
+
+    def _said(self, line: str) -> Evidence:
+        return Evidence(EvidenceKind.SERVER, self.transcript.keep(line))
 
     def read_reply(self, deadline: float) -> Reply:
         lines: list[str] = []
@@ -209,15 +290,14 @@ class SmtpChannel:
             if len(line) >= 3 and not line[:3].isascii() and any(ch.isdigit() for ch in line[:3]):
                 # '²²⁰', '٢٢٠', '２２０' are digits to str.isdigit() but no SMTP reply code: ASCII 0-9 only.
                 self.broken = True
-                raise ProbeError("protocol", phrase("hardening.probe.reply_code_not_ascii"),
-                                 Evidence(EvidenceKind.SERVER, line[:80]))
+                raise ProbeError("protocol", phrase("hardening.probe.reply_code_not_ascii"), self._said(line))
             if len(line) < 3 or not is_ascii_digits(line[:3]) or (len(line) > 3 and line[3] not in " -"):
                 self.broken = True
-                raise ProbeError("protocol", phrase("probe.error.not_smtp"), Evidence(EvidenceKind.SERVER, line[:80]))
+                raise ProbeError("protocol", phrase("probe.error.not_smtp"), self._said(line))
             this = int(line[:3])
             if code is not None and this != code:
                 self.broken = True
-                raise ProbeError("protocol", phrase("probe.error.code_changed"), Evidence(EvidenceKind.SERVER, line[:80]))
+                raise ProbeError("protocol", phrase("probe.error.code_changed"), self._said(line))
             code = this
             lines.append(line[4:])
             if len(line) == 3 or line[3] == " ":

@@ -24,13 +24,20 @@ def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def mask_lines(secrets: list[str]) -> list[str]:
+    """`::add-mask::` commands, one per value. The runner consumes them from its standard output (they never
+    reach the log) and masks the value in every later line of the job, whoever prints it. They carry the
+    secret in clear: only for the runner's standard output inside Actions, never for a file (an --output
+    report is uploaded as an artifact) and never outside Actions. A whitespace-only value has nothing to
+    hide and would blank out the log's own spacing."""
+    return [f"::add-mask::{_data(secret)}" for secret in dict.fromkeys(secrets) if secret and secret.strip()]
+
+
 def github_lines(result: Report, catalog: Catalog, lang: Lang, secrets: list[str] | None = None,
                  in_actions: bool = False) -> list[str]:
-    lines: list[str] = []
-    if in_actions:
-        # The runner consumes this command (it never reaches the log) and masks the value in every
-        # later line of the job, whoever prints it. Outside Actions it would be a leak: never emitted.
-        lines += [f"::add-mask::{_data(secret)}" for secret in secrets or [] if secret]
+    """The findings as workflow commands; with `in_actions`, `secrets`' mask lines first (see mask_lines: the
+    caller that writes to a file passes none and writes them to the runner's standard output itself)."""
+    lines: list[str] = mask_lines(secrets or []) if in_actions else []
     naming = result.naming
     for f in result.findings:
         severity = f.severity

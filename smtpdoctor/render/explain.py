@@ -19,7 +19,7 @@ def explain_blocks(result: Report, catalog: Catalog, lang: Lang) -> list[Block]:
         return [line(tr("explain.none", lang, n=logs.lines))]
     blocks: list[Block] = []
     for f in result.findings:
-        blocks += finding_blocks(f, catalog, lang, extra="" if f.certain else tr("explain.less_certain", lang))
+        blocks += finding_blocks(f, catalog, lang, result.naming, extra="" if f.certain else tr("explain.less_certain", lang))
     blocks.append(line(tr("explain.scanned", lang, n=logs.lines, files=len(logs.files)), "dim"))
     last = logs.last_failure
     if last is not None:

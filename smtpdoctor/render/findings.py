@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.render.i18n import Lang, fill, render_param, source_label, tr
-from smtpdoctor.report import Finding
+from smtpdoctor.report import Evidence, EvidenceKind, Finding, Phrase
 
 _LEFTOVER = re.compile(r"\{[a-z_][a-z0-9_]*(?:\|[a-z_]+)?\}")
 _OPTIONAL = re.compile(r"\s*\(\{[a-z_][a-z0-9_]*\}\)")
@@ -23,15 +23,66 @@ class FindingText:
     title: str
     explanation: str
     fix: tuple[str, ...]
+    links: tuple[str, ...] = ()  # "Source: URL": where the advice comes from, a link line, not a step to follow
+    # The prescription's edits as lines ("django.env, line 9: EMAIL_USE_SSL=False"): the first steps of `fix`, so
+    # every format that lists the fix has them; the text view shows them apart, before the numbered steps.
+    edits: tuple[str, ...] = ()
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """The fix steps after the edits: what only a person can do."""
+        return self.fix[len(self.edits):]
 
 
-def _params(finding: Finding, lang: Lang, bare_var: bool) -> dict[str, object]:
+# --- the other side's words, shortened for reading (the text view; JSON keeps them whole) ----------------
+
+# A URL, with a scheme or without ("aka.ms/smtp_auth_disabled", "www.example.com"): a cut inside one leaves
+# another URL that looks just as valid, so a cut goes before it or after it.
+_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
+URL_GRACE = 200  # characters a URL may run past the limit to be kept whole rather than left out
+
+
+def shorten_quote(text: str, limit: int) -> str:
+    """`text` (already masked: redaction comes before any cut) at most about `limit` characters, ending in "…"
+    when shortened: at a word boundary when there is one near, and never inside a URL."""
+    if len(text) <= limit:
+        return text
+    cut = limit
+    for m in _URL.finditer(text, 0, limit + URL_GRACE + 1):
+        if m.start() >= cut:
+            break
+        if m.end() > cut:  # the cut would fall inside this URL: after it when it ends soon, else before it
+            cut = m.end() if m.end() - limit <= URL_GRACE else m.start()
+            break
+    else:
+        space = text.rfind(" ", 0, cut + 1)
+        if space >= limit * 2 // 3:
+            cut = space
+    if cut >= len(text):
+        return text
+    return text[:cut].rstrip() + "…"
+
+
+def _shortened(value: object, limit: int) -> object:
+    """A parameter with a server's long words (also inside a phrase's parameters) shortened."""
+    if isinstance(value, Evidence) and value.kind is EvidenceKind.SERVER and len(value.text) > limit:
+        return Evidence(value.kind, shorten_quote(value.text, limit))
+    if isinstance(value, Phrase) and value.params:
+        return Phrase(value.id, {k: _shortened(v, limit) for k, v in value.params.items()})
+    return value
+
+
+def _params(finding: Finding, lang: Lang, bare_var: bool, quote_limit: int | None = None) -> dict[str, object]:
     params: dict[str, object] = dict(finding.params)
     if finding.source is not None:
         # An explanation says where the value came from; a fix names the variable to change, bare.
         params.setdefault("var", finding.source.name if bare_var else source_label(finding.source, lang))
     if finding.evidence is not None:
         params.setdefault("evidence", finding.evidence.text)
+    if quote_limit is not None:
+        params = {k: _shortened(v, quote_limit) for k, v in params.items()}
+        if finding.evidence is not None and finding.evidence.kind is EvidenceKind.SERVER and "evidence" not in finding.params:
+            params["evidence"] = shorten_quote(finding.evidence.text, quote_limit)
     return params
 
 
@@ -40,13 +91,16 @@ def _tidy(text: str) -> str:
     return re.sub(r" +([.,;])(?=\s|$)", r"\1", _LEFTOVER.sub("", _OPTIONAL.sub("", text))).strip()
 
 
-def finding_text(finding: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str, str] | None = None) -> FindingText:
+def finding_text(finding: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str, str] | None = None,
+                 quote_limit: int | None = None) -> FindingText:
     """Title, explanation and fix for the reader. A log often gives none of a template's parameters: a
     sentence or a fix step that would keep a hole ("{var} is not set") is left out rather than printed
-    broken; when nothing of the chosen variant's text survives, the entry's general text is used."""
+    broken; when nothing of the chosen variant's text survives, the entry's general text is used.
+    `quote_limit`: the other side's words quoted in them are shortened to about that many characters
+    (`shorten_quote`; the text view), not inside a URL; otherwise they are quoted whole."""
     title_t, explanation_t, fix_t = catalog.templates(finding)
-    shown = _params(finding, lang, bare_var=False)
-    bare = _params(finding, lang, bare_var=True)
+    shown = _params(finding, lang, bare_var=False, quote_limit=quote_limit)
+    bare = _params(finding, lang, bare_var=True, quote_limit=quote_limit)
     title = _tidy(fill(title_t.get(lang.value), shown, lang))
     explanation = _sentences(fill(explanation_t.get(lang.value), shown, lang))
     fix = _steps(fix_t.get(lang.value), bare, lang)
@@ -55,10 +109,34 @@ def finding_text(finding: Finding, catalog: Catalog, lang: Lang, naming: Mapping
         explanation = _sentences(fill(entry.explanation.get(lang.value), shown, lang))
     if not fix and fix_t is not entry.fix:
         fix = _steps(entry.fix.get(lang.value), bare, lang)
+    links = [step for step in fix if _LINK.match(step)]
+    fix = [step for step in fix if not _LINK.match(step)]
+    prescription = getattr(finding, "prescription", None)
+    if prescription is not None and prescription.steps is not None:
+        # The edits (shown apart) say what the catalog's steps would; what remains is what only a person can do.
+        fix = [render_param(step, lang) for step in prescription.steps]
     if naming:
         explanation = apply_naming(explanation, naming, lang)
         fix = [apply_naming(step, naming, lang) for step in fix]
-    return FindingText(title, explanation, tuple(fix))
+    edits: list[str] = []
+    if prescription is not None and prescription.edits:
+        from smtpdoctor.render.edits import edit_lines
+
+        edits = edit_lines(prescription, lang)
+    return FindingText(title, explanation, (*edits, *fix), tuple(links), tuple(edits))
+
+
+# A step that only names where the advice comes from ("Source: https://...", "Источник: ...").
+_LINK = re.compile(r"^(?:Source|Источник): \S+$")
+
+
+def unconfirmed_text(finding: Finding, catalog: Catalog, lang: Lang) -> str | None:
+    """The marker of a finding that may only be a consequence of another one of the run (`because_of`)."""
+    cause = finding.because_of
+    if cause is None:
+        return None
+    title = catalog.entry(cause).title.get(lang.value) if cause in catalog else cause
+    return tr("resolver.unconfirmed", lang, cause=title, code=cause)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?»)])\s+(?=[A-ZА-ЯЁ«(`])")

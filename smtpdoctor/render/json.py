@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from smtpdoctor import __version__
 from smtpdoctor.knowledge.catalog import Catalog
+from smtpdoctor.render.edits import prescription_json
 from smtpdoctor.render.findings import finding_text
 from smtpdoctor.render.i18n import Lang, render_param, source_label
 from smtpdoctor.render.params import param_json
@@ -56,6 +57,9 @@ def finding_json(f: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str, 
         "provider": f.provider,
         "variant": f.variant,
         "decided_by": decision_json(f),
+        "because_of": f.because_of,  # the code of the finding of this run it may only be a consequence of
+        "links": list(text.links),  # where the advice comes from ("Source: URL"), apart from the steps
+        **prescription_json(f),  # edits to the user's own settings that cure it, and how they were proven
     }
     return doc
 
@@ -120,7 +124,7 @@ def explain_document(result: Report, catalog: Catalog, lang: Lang) -> dict:
     logs = result.logs
     diagnoses = []
     for f in result.findings:
-        text = finding_text(f, catalog, lang)
+        text = finding_text(f, catalog, lang, result.naming)
         seen = f.seen
         diagnoses.append({
             "code": f.code, "severity": f.severity.value, "title": text.title, "explanation": text.explanation,
@@ -129,6 +133,8 @@ def explain_document(result: Report, catalog: Catalog, lang: Lang) -> dict:
             "example": evidence_json(f.evidence), "certain": f.certain, "provider": f.provider,
             "params": {k: param_json(v) for k, v in f.params.items()},
             "decided_by": decision_json(f),
+            "links": list(text.links),
+            **prescription_json(f),
         })
     last = logs.last_failure
     return {
@@ -181,8 +187,8 @@ def batch_line(result, catalog: Catalog, lang: Lang, strict: bool = False) -> di
         "host": host.value if host else None, "port": port.value if port else None,
         "invalid": {name: view.given for name, view in report.settings.items() if view.invalid},
         "codes": [f.code for f in report.findings],
-        "findings": [{"code": f.code, "severity": f.severity.value, "title": finding_text(f, catalog, lang).title}
-                     for f in report.findings],
+        "findings": [{"code": f.code, "severity": f.severity.value, "title": finding_text(f, catalog, lang).title,
+                      **prescription_json(f)} for f in report.findings],
         "steps": [{"name": s.name.value, "status": s.status.value, "elapsed_ms": round(s.elapsed_ms, 1)}
                   for s in report.steps],
         "elapsed_ms": report.elapsed_ms,

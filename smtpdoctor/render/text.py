@@ -13,14 +13,19 @@ from dataclasses import dataclass, field
 
 from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.render.escape import visible
-from smtpdoctor.render.findings import finding_text
+from smtpdoctor.render.findings import finding_text, shorten_quote, unconfirmed_text
 from smtpdoctor.render.i18n import Lang, count_lines, render_param, source_label, tr
-from smtpdoctor.report import Evidence, Finding, Report, Severity, StepResult, StepStatus
+from smtpdoctor.report import Evidence, EvidenceKind, Finding, Report, Severity, StepResult, StepStatus
 
 WIDTH = 100
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.OK: "green"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i", Severity.OK: "✓"}
 STEP_STYLE = {StepStatus.OK: "green", StepStatus.FAIL: "bold red", StepStatus.SKIP: "dim"}
+# The other side's words in this view (masked before: redaction is on the whole text, the Report's): a step's
+# one line and a quoted reply are shortened with "…", never inside a URL (render.findings.shorten_quote).
+# JSON, the CI formats and --transcript keep them whole.
+STEP_QUOTE = 200
+QUOTE = 400
 
 # C0 and C1 controls (ESC, CSI...), and the Unicode line separators and bidirectional overrides that
 # reorder or break what a terminal shows (U+2028-U+202E, U+2066-U+2069).
@@ -76,19 +81,23 @@ def step_block(step: StepResult, lang: Lang) -> Block:
     block.add(f"  {tr('step.' + step.name.value, lang)} ")
     block.add(f"({step.elapsed_ms:.0f} {tr('heading.unit_ms', lang)})", "dim")
     if step.detail is not None:
-        block.add(" — " + render_param(step.detail, lang))
+        block.add(" — " + shorten_quote(render_param(step.detail, lang), QUOTE))
     if step.reply is not None:
-        block.add(f" — {tr('evidence.' + step.reply.kind.value, lang)}: ", "dim").add(step.reply.text)
+        block.add(f" — {tr('evidence.' + step.reply.kind.value, lang)}: ", "dim").add(shorten_quote(step.reply.text, STEP_QUOTE))
     return block
 
 
 def evidence_block(evidence: Evidence, lang: Lang, indent: int = 4) -> Block:
-    return Block(indent=indent).add(f"{tr('evidence.' + evidence.kind.value, lang)}: ", "dim").add(evidence.text, "dim")
+    text = shorten_quote(evidence.text, QUOTE) if evidence.kind is EvidenceKind.SERVER else evidence.text
+    return Block(indent=indent).add(f"{tr('evidence.' + evidence.kind.value, lang)}: ", "dim").add(text, "dim")
 
 
 def finding_blocks(f: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str, str] | None = None,
-                   extra: str = "") -> list[Block]:
-    text = finding_text(f, catalog, lang, naming)
+                   extra: str = "", platform: str | None = None, provider=None, said: set[str] | None = None) -> list[Block]:
+    """`platform`: the hosting platform's name (where an environment variable is set); `provider`: its name,
+    for an alternative the provider's data vouches for; `said`: the fix steps already shown by the findings
+    before this one (each piece of advice once)."""
+    text = finding_text(f, catalog, lang, naming, quote_limit=QUOTE)
     sev = f.severity or catalog.severity_of(f)
     style = STYLE[sev]
     head = Block(wrap=False).add(f"{MARK[sev]} {tr('severity.' + sev.value, lang)}", style)
@@ -96,6 +105,9 @@ def finding_blocks(f: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str
     if extra:
         head.add(f" ({extra})", "dim")
     blocks = [head]
+    marker = unconfirmed_text(f, catalog, lang)
+    if marker is not None:  # may only follow from another finding of the run: said before anything else
+        blocks.append(line(marker, "yellow", indent=4))
     if f.seen is not None:
         span = tr("explain.first_last", lang, first=_where(f.seen.first), last=_where(f.seen.last))
         blocks.append(line(f"{count_lines(f.seen.count, lang)}; {span}", indent=4))
@@ -103,12 +115,35 @@ def finding_blocks(f: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str
         blocks.append(evidence_block(f.evidence, lang))
     if text.explanation and not (f.seen is not None and f.code.startswith("ok.")):
         blocks.append(line(text.explanation, indent=4))
-    if f.evidence is not None and f.seen is None and f.evidence.text[:120] not in text.explanation:
+    if f.evidence is not None and f.seen is None and shorten_quote(f.evidence.text, 120).rstrip("…") not in text.explanation:
         blocks.append(evidence_block(f.evidence, lang))  # not twice: a reply is often quoted already
-    if text.fix:
+    steps = [step for step in text.steps if said is None or step not in said]
+    if said is not None:
+        said.update(steps)
+    edits = prescription_blocks(f, lang, platform, provider)
+    if steps or edits or text.links:
         blocks.append(line(tr("heading.fix", lang) + ":", "bold", indent=4))
-        blocks += [line(f"{i}. {step}", indent=6) for i, step in enumerate(text.fix, 1)]
+        blocks += edits
+        blocks += [line(f"{i}. {step}", indent=6) for i, step in enumerate(steps, 1)]
+        blocks += [line(link, "dim", indent=6, wrap=False) for link in text.links]  # where it comes from: no step
     blocks.append(line())
+    return blocks
+
+
+def prescription_blocks(f: Finding, lang: Lang, platform: str | None = None, provider=None) -> list[Block]:
+    """The edits that cure the finding, as the lines their source should hold, before any prose step."""
+    p = getattr(f, "prescription", None)
+    if p is None or not p.edits:
+        return []
+    from smtpdoctor.render.edits import alternatives_heading, edit_text, verified_text
+
+    blocks = [line(edit_text(e, lang, platform), indent=6, wrap=False) for e in p.edits]
+    proof = verified_text(p, lang)
+    if proof:
+        blocks.append(line("↳ " + proof, "dim", indent=6))
+    for alternative in p.alternatives:
+        blocks.append(line(alternatives_heading(provider, lang), indent=6))
+        blocks += [line(edit_text(e, lang, platform), indent=8, wrap=False) for e in alternative]
     return blocks
 
 
@@ -208,15 +243,32 @@ def check_blocks(report: Report, catalog: Catalog, lang: Lang, strict: bool = Fa
     blocks.append(line())
     if report.findings:
         blocks.append(line(tr("heading.findings", lang) + ":", "bold"))
+        said: set[str] = set()  # each piece of advice once, however many findings give it
+        platform = _platform_name(report.platform)
+        shown_provider = preset.display_name() if preset is not None else report.provider_name
         for f in report.findings:
-            blocks += finding_blocks(f, catalog, lang, report.naming)
+            blocks += finding_blocks(f, catalog, lang, report.naming, platform=platform, provider=shown_provider,
+                                     said=said)
     if providers is not None and report.provider:
+        from smtpdoctor.prescribe.tips import tip_applies
+
         preset = providers.get(report.provider)
-        if preset is not None and preset.corrections:
-            blocks.append(Block().add("i ", "cyan").add(tr("heading.note", lang) + ":", "bold")
-                          .add(" " + preset.corrections.get(lang.value)))
+        if preset is not None and preset.corrections and tip_applies(report):
+            # Its own line: the provider's sentence starts with a capital, which no colon may precede.
+            blocks.append(Block().add("i ", "cyan").add(tr("heading.note", lang), "bold"))
+            blocks.append(line(preset.corrections.get(lang.value), indent=2))
             blocks.append(line())
     return blocks + verdict_blocks(report, catalog, lang, strict)
+
+
+def _platform_name(platform_id: str | None) -> str | None:
+    """The hosting platform's name, where an environment variable of a fix is set."""
+    if not platform_id:
+        return None
+    from smtpdoctor.knowledge.platforms import load_platforms
+
+    found = load_platforms().platforms.get(platform_id)
+    return found.name if found is not None else None
 
 
 def batch_summary_blocks(summary, lang: Lang) -> list[Block]:

@@ -1,8 +1,11 @@
 """Read SMTP settings where they live: nodemailer-style SMTP_*, Django, Laravel, Symfony MAILER_DSN,
-Supabase Auth (GoTrue env or supabase/config.toml) and Spring Boot (application.properties / .yml).
+Supabase Auth (GoTrue env or supabase/config.toml), Spring Boot (application.properties / .yml) and Rails
+ActionMailer (SMTP_ADDRESS... or `smtp_settings` in config/environments/*.rb).
 
 Every format becomes the same SettingsInput (each value with its own name, file and line), plus the
-findings only that format can have, plus how the format spells each setting so fixes use its names.
+findings only that format can have, plus how the format spells each setting so fixes use its names. Which
+format was read, and why, is a finding too when it was detected; so are names one slip away from a name
+that is read (`SMTP_PASWORD`), and values with bytes that are not UTF-8.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from urllib.parse import parse_qs, unquote
 
 from smtpdoctor.secret import Secret
 
-from smtpdoctor.errors import InputError, UsageError, os_reason
-from smtpdoctor.report import Finding, Param, ValueSource, phrase
-from smtpdoctor.settings.model import ENV_NAMES, RawValue, SettingsInput, load_settings_input, parse_bool, read_env_file
+from smtpdoctor.errors import InputError, UsageError
+from smtpdoctor.report import Finding, Param, Phrase, ValueSource, phrase
+from smtpdoctor.settings.model import (ENV_NAMES, RawValue, SettingsInput, load_settings_input, parse_bool, read_env_file,
+                                       readable)
 from smtpdoctor.settings.semantics import IMPLICIT, INVALID, NONE, Decision, Version, decide, find_version
 
 
@@ -29,6 +33,7 @@ class SourceFormat(StrEnum):
     SYMFONY = "symfony"
     SUPABASE = "supabase"
     SPRING = "spring"
+    RAILS = "rails"
 
 
 # A Naming value that takes words is a message id under this prefix (worded in the reader's language).
@@ -71,7 +76,14 @@ NAMINGS: dict[SourceFormat, Naming] = {
                                 "spring.mail.properties.mail.smtp.from",
                                 "spring.mail.properties.mail.smtp.ssl.enable=true", "spring.mail.properties.mail.smtp.starttls.enable=true",
                                 PHRASE_PREFIX + "spring.secure"),
+    # The names Rails apps commonly map into smtp_settings (SMTP_ADDRESS -> address: ...).
+    SourceFormat.RAILS: Naming("SMTP_ADDRESS", "SMTP_PORT", "SMTP_USER_NAME", "SMTP_PASSWORD", "SMTP_FROM",
+                               "SMTP_TLS=true (tls: true)", "SMTP_ENABLE_STARTTLS=always (enable_starttls: :always)",
+                               "SMTP_TLS / SMTP_ENABLE_STARTTLS"),
 }
+RAILS_FILE_NAMING = Naming("smtp_settings[:address]", "smtp_settings[:port]", "smtp_settings[:user_name]",
+                           "smtp_settings[:password]", "default_options[:from]", "smtp_settings[:tls] = true",
+                           "smtp_settings[:enable_starttls] = :always", "smtp_settings[:tls] / [:enable_starttls]")
 SUPABASE_TOML_NAMING = Naming("[auth.email.smtp] host", "[auth.email.smtp] port", "[auth.email.smtp] user",
                               "[auth.email.smtp] pass", "[auth.email.smtp] admin_email",
                               PHRASE_PREFIX + "supabase_toml.secure_true", PHRASE_PREFIX + "supabase_toml.secure_false",
@@ -114,16 +126,20 @@ class SourceRead:
 class Entry:
     value: str
     source: ValueSource
+    unreadable_at: int | None = None  # the first byte that is not UTF-8 (1-based), replaced by U+FFFD in `value`
+    given: str = ""  # the value as given when it had such bytes (lone surrogates), for an escaped display
 
 
-def _entries(env: Mapping[str, str], env_file: Path | None) -> dict[str, Entry]:
-    """Environment over .env file, each value remembering where it came from."""
+def _entries(env: Mapping[str, str], env_files: tuple[Path, ...]) -> dict[str, Entry]:
+    """Environment over .env files (the later file over the earlier), each value remembering where it came from.
+    A file is strict UTF-8 (read_env_file refuses it otherwise); the environment is what the OS gave."""
     entries: dict[str, Entry] = {}
-    if env_file is not None:
-        for key, (value, line) in read_env_file(env_file).items():
-            entries[key] = Entry(value, ValueSource(kind="dotenv", name=key, file=str(env_file), line=line))
+    for path in env_files:
+        for key, (value, line) in read_env_file(path).items():
+            entries[key] = Entry(value, ValueSource(kind="dotenv", name=key, file=str(path), line=line))
     for key, value in env.items():
-        entries[key] = Entry(value, ValueSource(kind="env", name=key))
+        text, bad = readable(value)
+        entries[key] = Entry(text, ValueSource(kind="env", name=key), bad, value if bad else "")
     return entries
 
 
@@ -133,6 +149,27 @@ def _raw(entry: Entry | None) -> RawValue | None:
 
 def _finding(code: str, source: ValueSource | None, variant: str | None = None, **params: Param) -> Finding:
     return Finding(code=code, variant=variant, source=source, params=params)
+
+
+def _shown(value: object) -> str:
+    """A value as written, quoted for a finding, with the password of any URL in it masked: a DSN pasted into
+    the wrong variable (MAIL_MAILER=smtp://me:PASS@host) is still a secret, wherever it is echoed."""
+    from smtpdoctor.redact import MASK, url_passwords
+
+    text = str(value)
+    for secret in sorted(set(url_passwords(text, bare=True)), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return repr(text)
+
+
+def _key_slip(framework_id: str, key: str, known: frozenset[str], normal=lambda k: k) -> str | None:
+    """The key of a framework's own file that `key` was meant to be (Rails `host:` -> `address`), or None."""
+    from smtpdoctor.settings.names import slip_of, wrong_keys
+
+    word = normal(key)
+    if word in known:
+        return None
+    return wrong_keys(framework_id).get(word) or slip_of(word, known)
 
 
 def _secure_raw(value: bool, source: ValueSource) -> RawValue:
@@ -147,40 +184,175 @@ MARKERS = {
     SourceFormat.LARAVEL: ("MAIL_HOST", "MAIL_MAILER"),
     SourceFormat.SYMFONY: ("MAILER_DSN",),
     SourceFormat.SUPABASE: ("GOTRUE_SMTP_HOST",),
+    SourceFormat.RAILS: ("SMTP_ADDRESS", "SMTP_USER_NAME", "SMTP_AUTHENTICATION", "SMTP_ENABLE_STARTTLS_AUTO",
+                         "SMTP_ENABLE_STARTTLS", "SMTP_OPENSSL_VERIFY_MODE"),
 }
+CONFIG_SUFFIXES = {".toml": SourceFormat.SUPABASE, ".properties": SourceFormat.SPRING, ".yml": SourceFormat.SPRING,
+                   ".yaml": SourceFormat.SPRING, ".rb": SourceFormat.RAILS}
+
+
+def config_format(path: Path) -> SourceFormat | None:
+    """The format a --config file is by its name; None: not a framework config file (a .env, say)."""
+    name = path.name.lower()
+    return next((fmt for suffix, fmt in CONFIG_SUFFIXES.items() if name.endswith(suffix)), None)
 
 
 def detect(entries: Mapping[str, Entry], config_files: list[Path]) -> list[SourceFormat]:
     found = [fmt for fmt, keys in MARKERS.items() if any(k in entries for k in keys)]
-    for path in config_files:
-        name = path.name.lower()
-        if name.endswith(".toml"):
-            found.append(SourceFormat.SUPABASE)
-        elif name.endswith((".properties", ".yml", ".yaml")):
-            found.append(SourceFormat.SPRING)
+    found += [fmt for fmt in map(config_format, config_files) if fmt is not None]
     return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Which format a run reads when --source does not say, and why."""
+
+    chosen: SourceFormat
+    candidates: tuple[SourceFormat, ...]
+    names: tuple[str, ...] = ()  # the chosen format's own names that were found
+    project: str | None = None  # the project file that decided between several formats (Gemfile.lock...)
+    file: str | None = None  # the framework config file given with --config that decided
+
+
+def choose_format(entries: Mapping[str, Entry], config_files: list[Path], near: Path | None) -> Detection:
+    """One format: the only one whose names are there; among several, the one whose project files (composer.lock,
+    Gemfile.lock...) are next to the settings, else the one with the most of its own names, else nodemailer."""
+    from smtpdoctor.settings.names import format_names
+
+    candidates = detect(entries, config_files)
+    files = {fmt: path.name for path in config_files if (fmt := config_format(path)) is not None}
+
+    def own(fmt: SourceFormat) -> tuple[str, ...]:
+        others = set().union(*(format_names(o.value) for o in candidates if o is not fmt))
+        return tuple(n for n in entries if n in format_names(fmt.value) and n not in others)
+
+    if len(candidates) <= 1:
+        chosen = candidates[0] if candidates else SourceFormat.NODEMAILER
+        return Detection(chosen, tuple(candidates), own(chosen)[:4], file=files.get(chosen))
+    by_project = [fmt for fmt in candidates if fmt not in files and not find_version(fmt.value, near).assumed]
+    if len(by_project) == 1 and not files:
+        chosen = by_project[0]
+        from pathlib import PurePath
+
+        project = PurePath(find_version(chosen.value, near).file).name
+        return Detection(chosen, tuple(candidates), own(chosen)[:4], project)
+    if files:  # a framework's own file given with --config is what the user wants read
+        chosen = next(iter(files))
+        return Detection(chosen, tuple(candidates), own(chosen)[:4], file=files[chosen])
+    scores = {fmt: len(own(fmt)) for fmt in candidates}
+    best = max(scores.values())
+    leaders = [fmt for fmt in candidates if scores[fmt] == best]
+    chosen = SourceFormat.NODEMAILER if len(leaders) > 1 and SourceFormat.NODEMAILER in leaders else leaders[0]
+    return Detection(chosen, tuple(candidates), own(chosen)[:4])
+
+
+def _detection_finding(detection: Detection, entries: Mapping[str, Entry], lint: bool) -> list[Finding]:
+    """Which format was read and why; with names of another format present, which of them were not read.
+    Names are parameters in backticks: a format's own spelling (SMTP_HOST -> MAIL_HOST) never renames them."""
+    from smtpdoctor.settings.names import format_names
+
+    chosen = detection.chosen
+    others = [fmt for fmt in detection.candidates if fmt is not chosen]
+    names = tuple(phrase("settings.name", name=name) for name in detection.names)
+    if detection.file:
+        why = phrase("settings.format.why_file", file=detection.file)
+    elif detection.project:
+        why = phrase("settings.format.why_project", file=detection.project, names=names)
+    else:
+        why = phrase("settings.format.why_names", names=names)
+    if not others:
+        if chosen is SourceFormat.NODEMAILER or lint:
+            return []  # the default format, or a pre-commit hook that must stay quiet about a good file
+        return [_finding("config.format_read", None, format=chosen.value, why=why)]
+    read = format_names(chosen.value)
+    ignored = tuple(_name_at(name, entry.source) for name, entry in entries.items()
+                    if name not in read and any(name in format_names(o.value) for o in others))
+    return [_finding("config.format_read", None, variant="mixed", format=chosen.value, why=why,
+                     ignored=ignored[:8], other=others[0].value, formats=tuple(o.value for o in others))]
+
+
+def _name_at(name: str, source: ValueSource) -> Phrase:
+    if source.file and source.line:
+        from pathlib import PurePath
+
+        return phrase("settings.name_in_file", name=name, file=PurePath(source.file).name, line=source.line)
+    return phrase("settings.name_in_env", name=name)
+
+
+def _name_findings(entries: Mapping[str, Entry]) -> list[Finding]:
+    """`SMTP_PASWORD` (.env line 3): a name one slip away from a name that is read."""
+    from smtpdoctor.settings.names import misspelled_env_name
+
+    found = []
+    for name, entry in entries.items():
+        meant = misspelled_env_name(name)
+        if meant is not None:
+            found.append(_finding("config.ignored_name", entry.source, suggested=meant))
+    return found
+
+
+_SECRET_WORDS = ("PASS", "SECRET", "TOKEN", "KEY", "DSN", "URL", "CREDENTIAL")
+
+
+def _unreadable_findings(entries: Mapping[str, Entry], options: Mapping[str, str | None],
+                         option_names: Mapping[str, str] | None) -> list[Finding]:
+    """A byte that is not UTF-8 in a setting: the application gets something else than was meant (Node.js a
+    U+FFFD in its place, Python a value it cannot encode). Only its place is said for a secret, never a byte."""
+    from smtpdoctor.settings.names import all_env_names
+
+    found = []
+    given = [(name, entry.given, entry.source) for name, entry in entries.items()
+             if entry.unreadable_at is not None and name in all_env_names()]
+    for field_name, value in options.items():
+        if value is not None and readable(value)[1] is not None:
+            name = (option_names or {}).get(field_name, f"--{field_name.replace('_', '-')}")
+            given.append((name, value, ValueSource(kind="option", name=name)))
+    from smtpdoctor.redact import url_passwords
+
+    for name, value, source in given:
+        text, at = readable(value)
+        params: dict[str, Param] = {"at": at}
+        if not any(word in name.upper() for word in _SECRET_WORDS) and not url_passwords(text, bare=True):
+            params["shown"] = _escaped(value)
+        found.append(Finding(code="config.invalid_value", variant="not_utf8" if "shown" in params else "not_utf8_secret",
+                             source=source, params=params))
+    return found
+
+
+def _escaped(value: str) -> str:
+    """A value with its undecodable bytes written as \\xNN, in quotes: "me\\xff@example.com"."""
+    try:
+        raw = value.encode("utf-8", "surrogateescape")  # the OS's bytes back, as Python received them
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "replace")
+    text = raw.decode("utf-8", "backslashreplace")
+    return '"' + "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text) + '"'
 
 
 def read_source(fmt: str | None, options: Mapping[str, str | None], env: Mapping[str, str], env_file: Path | None,
                 config_files: list[Path], option_names: Mapping[str, str] | None = None, lint: bool = False) -> SourceRead:
     """Read one settings format. With `lint`, references to secrets (env(NAME), ${NAME}) and empty values
-    in a template file (.env.example) are placeholders filled at deploy time, not missing values."""
-    entries = _entries(env, env_file)
-    detected = False
+    in a template file (.env.example) are placeholders filled at deploy time, not missing values.
+
+    A --config file that is no framework's config file (a .env) is read as an env file, and the report says so."""
+    as_env = tuple(path for path in config_files if config_format(path) is None)
+    config_files = [path for path in config_files if config_format(path) is not None]
+    env_files = (*as_env, *((env_file,) if env_file is not None else ()))
+    entries = _entries(env, env_files)
+    near = env_file or (config_files[0] if config_files else (as_env[0] if as_env else None))
+    detection = None
     if fmt is None:
-        candidates = detect(entries, config_files)
-        chosen = candidates[0] if len(candidates) == 1 else SourceFormat.NODEMAILER
-        detected = len(candidates) == 1 and chosen is not SourceFormat.NODEMAILER
+        detection = choose_format(entries, config_files, near)
+        chosen = detection.chosen
     else:
         try:
             chosen = SourceFormat(fmt.lower())
         except ValueError:
             raise UsageError("error.bad_option", option="--source", reason=phrase(
                 "frameworks.source_choices", formats=", ".join(f.value for f in SourceFormat))) from None
-    context = _Context(lint=lint, near=env_file or (config_files[0] if config_files else None),
-                       template=lint and env_file is not None and _is_template(env_file))
+    context = _Context(lint=lint, near=near, template=lint and bool(env_files) and _is_template(env_files[-1]))
     if chosen is SourceFormat.NODEMAILER:
-        read = SourceRead(chosen, load_settings_input(options, env, env_file, option_names))
+        read = SourceRead(chosen, load_settings_input(options, env, None, option_names, env_files=env_files))
         read.in_use = any(name in entries for names in ENV_NAMES.values() for name in names) or "SMTP_URL" in entries
         if lint:
             read.deferred = frozenset(f for f, names in ENV_NAMES.items() for name in names
@@ -189,7 +361,12 @@ def read_source(fmt: str | None, options: Mapping[str, str | None], env: Mapping
         read = READERS[chosen](entries, config_files, context)
         read.inp = _with_options(read.inp, options, option_names)
         read.deferred = frozenset(read.deferred | context.deferred)
-    read.detected = detected
+    read.detected = detection is not None and chosen is not SourceFormat.NODEMAILER
+    notes = [_finding("config.format_read", None, variant="config_as_env", file=path.name) for path in as_env]
+    if detection is not None:
+        notes += _detection_finding(detection, entries, lint)
+    read.findings = [*notes, *_unreadable_findings(entries, options, option_names), *_name_findings(entries),
+                     *read.findings]
     return read
 
 
@@ -234,7 +411,8 @@ def _with_options(inp: SettingsInput, options: Mapping[str, str | None], names: 
     for key, value in options.items():
         if value is not None:
             kind = "stdin" if key == "password" and (names or {}).get(key) == "--password-stdin" else "option"
-            updates[key] = RawValue(text=Secret(value), source=ValueSource(kind=kind, name=(names or {}).get(key, f"--{key}")))
+            updates[key] = RawValue(text=Secret(readable(value)[0]),
+                                    source=ValueSource(kind=kind, name=(names or {}).get(key, f"--{key}")))
     from dataclasses import replace
 
     return replace(inp, **updates)
@@ -251,6 +429,14 @@ def _values(entries: Mapping[str, Entry], names) -> dict[str, str | None]:
 
 def _framework_read(fmt: SourceFormat, framework: str, inp: SettingsInput, findings: list[Finding],
                     decision: Decision | None, version: Version, naming: Naming | None = None) -> SourceRead:
+    if decision is not None and decision.mode == "plain" and inp.password is not None and inp.password.value.strip():
+        # The framework never encrypts (Django with neither switch, JavaMail without ssl/starttls): the probe
+        # upgrades with STARTTLS where the application would not, so this is said here (issue 18).
+        from smtpdoctor.settings.semantics import load_frameworks
+
+        known = load_frameworks().get(framework)
+        findings = [*findings, _finding("auth.requires_tls", inp.secure.source if inp.secure else None,
+                                        variant="framework_plain", framework=known.label if known else framework)]
     return SourceRead(fmt, inp, findings, naming or NAMINGS[fmt], in_use=not (decision and decision.mode == NONE),
                       decision=decision, version=version, framework=framework)
 
@@ -261,7 +447,7 @@ def read_django(entries: Mapping[str, Entry], _files: list[Path], context: _Cont
     tls, ssl_ = entries.get("EMAIL_USE_TLS"), entries.get("EMAIL_USE_SSL")
     for entry in (tls, ssl_):
         if entry is not None and parse_bool(entry.value) is None:
-            findings.append(_finding("config.invalid_value", entry.source, shown=repr(entry.value),
+            findings.append(_finding("config.invalid_value", entry.source, shown=_shown(entry.value),
                                      expected=phrase("frameworks.expected.true_false")))
     version = context.version("django")
     decision = decide("django", _values(entries, ("EMAIL_USE_TLS", "EMAIL_USE_SSL")), version)
@@ -289,7 +475,7 @@ def read_laravel(entries: Mapping[str, Entry], _files: list[Path], context: _Con
     mailer = entries.get("MAIL_MAILER") or entries.get("MAIL_DRIVER")
     sends_smtp = mailer is None or mailer.value.strip().strip("\"'").lower() in ("smtp", "")
     if not sends_smtp and not context.lint:
-        findings.append(_finding("config.invalid_value", mailer.source, variant="mailer_not_smtp", shown=repr(mailer.value)))
+        findings.append(_finding("config.invalid_value", mailer.source, variant="mailer_not_smtp", shown=_shown(mailer.value)))
     from smtpdoctor.settings.semantics import version_matches
 
     encryption = entries.get("MAIL_ENCRYPTION")
@@ -297,11 +483,11 @@ def read_laravel(entries: Mapping[str, Entry], _files: list[Path], context: _Con
     if encryption is not None and not version_matches(">=11.35", version.text):
         word = encryption.value.strip().strip("\"'").lower()
         if word not in ("", "null", "none", "ssl", "tls", "smtps", "smtp"):
-            findings.append(_finding("config.invalid_value", encryption.source, shown=repr(encryption.value),
+            findings.append(_finding("config.invalid_value", encryption.source, shown=_shown(encryption.value),
                                      expected=phrase("frameworks.expected.laravel_encryption")))
     scheme = entries.get("MAIL_SCHEME")
     if scheme is not None and scheme.value.strip().strip("\"'").lower() not in ("smtps", "smtp", "", "null"):
-        findings.append(_finding("config.invalid_value", scheme.source, shown=repr(scheme.value),
+        findings.append(_finding("config.invalid_value", scheme.source, shown=_shown(scheme.value),
                                  expected=phrase("frameworks.expected.laravel_scheme")))
     decision = decide("laravel", _values(entries, LARAVEL_TLS_SETTINGS), version)
     if not sends_smtp:
@@ -344,10 +530,10 @@ def read_symfony(entries: Mapping[str, Entry], _files: list[Path], context: _Con
         # null://, sendmail:// or an HTTP API bridge: no SMTP connection to check in a file.
         if context.lint or scheme == "null":
             return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY], in_use=False)
-        findings.append(_finding("config.invalid_value", src, variant="mailer_not_smtp", shown=repr(f"{scheme}://")))
+        findings.append(_finding("config.invalid_value", src, variant="mailer_not_smtp", shown=_shown(f"{scheme}://")))
         return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY])
     elif scheme not in ("smtp", "smtps"):
-        findings.append(_finding("config.invalid_value", src, variant="mailer_not_smtp", shown=repr(f"{scheme}://")))
+        findings.append(_finding("config.invalid_value", src, variant="mailer_not_smtp", shown=_shown(f"{scheme}://")))
         return SourceRead(SourceFormat.SYMFONY, SettingsInput(), findings, NAMINGS[SourceFormat.SYMFONY])
     options = {k.lower(): v[-1] for k, v in parse_qs(parts.query).items()}
     if options.get("verify_peer", "1").lower() in ("0", "false", "no", ""):
@@ -440,6 +626,12 @@ def _read_supabase_toml(path: Path, entries: Mapping[str, Entry], context: _Cont
             return RawValue(text=Secret(entry.value), source=src)
         return RawValue(text=Secret(raw), source=src)
 
+    known = frozenset(("enabled", "host", "port", "user", "pass", "admin_email", "sender_name", "max_frequency"))
+    for key in smtp:
+        meant = _key_slip("supabase", str(key), known)
+        if meant is not None:
+            findings.append(_finding("config.ignored_name", ValueSource(kind="config", name=f"[auth.email.smtp] {key}",
+                                     file=str(path), line=line_of(re.escape(str(key)))), suggested=meant))
     version = context.version("supabase")
     if smtp.get("enabled") is False:
         decision = decide("supabase", {"auth.email.smtp.enabled": "false"}, version)
@@ -525,11 +717,16 @@ def _read_text(path: Path) -> str:
 
     data = read_settings_bytes(path, "error.log_unreadable")  # bounded: /dev/zero is not a config file
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError("error.log_unreadable", file=path, reason=os_reason(exc)) from exc
+        # The line, never the decoder's message: that names the byte, and the byte may be one of a password's.
+        raise InputError("error.env_encoding", file=path, line=data[:exc.start].count(b"\n") + 1) from exc
 
 
+# spring.mail.* keys Spring Boot binds (MailProperties), in their canonical kebab-case form; `from` is not Spring's
+# own but apps commonly set it for themselves (and this reader takes it as the sender).
+SPRING_KEYS = frozenset(("host", "port", "username", "password", "protocol", "default-encoding", "jndi-name",
+                         "test-connection", "ssl.enabled", "ssl.bundle", "from"))
 SPRING_TLS_SETTINGS = ("spring.mail.protocol", "spring.mail.ssl.enabled", "spring.mail.properties.mail.smtp.ssl.enable",
                        "spring.mail.properties.mail.smtp.starttls.required", "spring.mail.properties.mail.smtp.starttls.enable",
                        "spring.mail.host")
@@ -572,6 +769,12 @@ def read_spring(entries: Mapping[str, Entry], files: list[Path], context: _Conte
         return RawValue(text=Secret(text), source=src)
 
     base = "spring.mail."
+    for key, (_, line, path) in props.items():
+        if key.startswith(base) and not key.startswith(base + "properties."):
+            meant = _key_slip("spring", key[len(base):], SPRING_KEYS, lambda k: k.lower().replace("_", "-"))
+            if meant is not None:
+                findings.append(_finding("config.ignored_name", ValueSource(kind="config", name=key, file=str(path),
+                                                                            line=line), suggested=base + meant))
     resolved = {key: value(key) for key in SPRING_TLS_SETTINGS}
     version = context.version("spring")
     # JavaMailSender exists only when spring.mail.host is set: without it, the file configures no mail.
@@ -587,7 +790,182 @@ def read_spring(entries: Mapping[str, Entry], files: list[Path], context: _Conte
     return read
 
 
+# -- Rails ActionMailer -----------------------------------------------------------------------------
+
+# The names Rails apps commonly map into smtp_settings, when only an env file is given.
+RAILS_ENV = {"host": ("SMTP_ADDRESS",), "port": ("SMTP_PORT",), "user": ("SMTP_USER_NAME", "SMTP_USERNAME"),
+             "password": ("SMTP_PASSWORD",), "sender": ("SMTP_FROM",)}
+RAILS_FLAGS = {"tls": ("SMTP_TLS", "SMTP_SSL"), "enable_starttls": ("SMTP_ENABLE_STARTTLS",),
+               "enable_starttls_auto": ("SMTP_ENABLE_STARTTLS_AUTO",), "openssl_verify_mode": ("SMTP_OPENSSL_VERIFY_MODE",),
+               "authentication": ("SMTP_AUTHENTICATION",)}
+# Mail::SMTP's own keys: anything else in smtp_settings is ignored by the mail gem.
+RAILS_KEYS = frozenset(("address", "port", "domain", "user_name", "password", "authentication", "enable_starttls",
+                        "enable_starttls_auto", "openssl_verify_mode", "ssl", "tls", "open_timeout", "read_timeout",
+                        "ca_path", "ca_file", "return_response"))
+RAILS_FIELDS = {"address": "host", "port": "port", "user_name": "user", "password": "password"}
+RAILS_AUTH = ("plain", "login", "cram_md5", "xoauth2")
+FALSE_LOOKING = ("false", "0", "no", "off", "")
+
+
+@dataclass
+class _RailsFlags:
+    """The TLS keys of smtp_settings as the mail gem sees them, each with where it was set."""
+
+    values: dict[str, str] = field(default_factory=dict)  # tls: true/false, enable_starttls: always/auto/false...
+    sources: dict[str, ValueSource] = field(default_factory=dict)
+    unknown: bool = False  # a TLS key is computed by code or set at deploy time: the mode is not known here
+
+
+def read_rails(entries: Mapping[str, Entry], files: list[Path], context: _Context | None = None) -> SourceRead:
+    context = context or _Context()
+    version = context.version("rails")
+    rb = next((f for f in files if f.name.lower().endswith(".rb")), None)
+    if rb is not None:
+        return _read_rails_file(rb, entries, context, version)
+    findings: list[Finding] = []
+    values = {f: _raw(next((entries[n] for n in ns if n in entries), None)) for f, ns in RAILS_ENV.items()}
+    flags = _RailsFlags()
+    for key, names in RAILS_FLAGS.items():
+        for name in names:
+            entry = entries.get(name)
+            if entry is None or not entry.value.strip():
+                continue
+            word = entry.value.strip().strip("\"'").lower().lstrip(":")
+            if key in ("openssl_verify_mode", "authentication"):
+                _rails_word(key, word, entry.source, findings)
+                continue
+            truth = parse_bool(word)
+            if key == "enable_starttls" and word in ("always", "auto"):
+                flags.values[key], flags.sources[key] = word, entry.source
+            elif truth is None:
+                findings.append(_finding("config.invalid_value", entry.source, shown=_shown(entry.value),
+                                         expected=phrase("frameworks.expected.true_false")))
+            elif key == "tls" and flags.values.get("tls") == "true":
+                continue  # SMTP_TLS=true and SMTP_SSL=false: either one on means TLS
+            else:
+                flags.values[key] = ("always" if truth else "false") if key == "enable_starttls" else str(truth).lower()
+                flags.sources[key] = entry.source
+    return _rails_read(SettingsInput(**values), flags, findings, version, NAMINGS[SourceFormat.RAILS], True)
+
+
+def _rails_word(key: str, word: str, source: ValueSource, findings: list[Finding]) -> None:
+    if key == "openssl_verify_mode" and word in ("none", "verify_none", "openssl::ssl::verify_none"):
+        findings.append(_finding("config.tls_verification_disabled", source, option="openssl_verify_mode: none"))
+    elif key == "authentication" and word and word not in RAILS_AUTH:
+        findings.append(_finding("config.invalid_value", source, shown=_shown(word), expected=", ".join(RAILS_AUTH)))
+
+
+def _rails_read(inp: SettingsInput, flags: _RailsFlags, findings: list[Finding], version: Version, naming: Naming,
+                sends: bool, in_use: bool = True) -> SourceRead:
+    decision = None if flags.unknown else decide("rails", flags.values, version)
+    if decision is not None and decision.mode == INVALID:
+        findings.append(_finding("config.invalid_value", flags.sources.get("tls"), variant="rails_tls_starttls"))
+    if not sends:
+        decision = Decision(NONE, decision.rule if decision else None, ())
+    inp_secure = _secure_from(decision, flags.sources)
+    from dataclasses import replace
+
+    read = _framework_read(SourceFormat.RAILS, "rails", replace(inp, secure=inp_secure), findings, decision, version,
+                           naming)
+    read.in_use = read.in_use and in_use
+    return read
+
+
+def _read_rails_file(path: Path, entries: Mapping[str, Entry], context: _Context, version: Version) -> SourceRead:
+    from smtpdoctor.settings.ruby_hash import read_mailer_config, resolve, truthy
+
+    config = read_mailer_config(_read_text(path))
+    findings: list[Finding] = []
+
+    def lookup(name: str) -> str | None:
+        return entries[name].value if name in entries else None
+
+    def source(name: str, line: int | None) -> ValueSource:
+        return ValueSource(kind="config", name=name, file=str(path), line=line)
+
+    if config.assigned_at is None or config.whole is not None:
+        where = source("config.action_mailer.smtp_settings", config.assigned_at)
+        if not context.lint:
+            findings.append(_finding("config.missing", where, variant="rails_no_settings" if config.whole is None
+                                     else "unreadable", how=phrase("settings.ruby.expression"), file=path.name))
+        if config.whole is not None:
+            context.deferred.update(("host", "port", "user", "password"))
+        return _rails_read(SettingsInput(), _RailsFlags(), findings, version, RAILS_FILE_NAMING, True,
+                           in_use=config.assigned_at is not None)
+    for key, setting in config.settings.items():
+        meant = _key_slip("rails", key, RAILS_KEYS)
+        if meant is not None:
+            findings.append(_finding("config.ignored_name", source(f"smtp_settings[:{key}]", setting.line),
+                                     suggested=meant))
+
+    def value(key: str, field_name: str | None, setting=None) -> tuple[RawValue | None, object]:
+        setting = setting or config.settings.get(key)
+        if setting is None:
+            return None, None
+        name = "default_options[:from]" if key == "from" else f"smtp_settings[:{key}]"
+        src = source(name, setting.line)
+        got = resolve(setting.value, lookup)
+        if got.unknown:
+            unknown.add(key)
+            if field_name:
+                context.deferred.add(field_name)
+            if not context.lint:
+                findings.append(_finding("config.missing", src, variant="unreadable", how=phrase(f"settings.ruby.{got.unknown}")))
+            return None, None
+        if got.missing:
+            if context.lint:  # ENV["X"]: set at deploy time
+                unknown.add(key)
+                if field_name:
+                    context.deferred.add(field_name)
+                return None, None
+            if field_name:  # a switch left nil is simply off; a host or password left nil is missing
+                findings.extend(_finding("config.missing", src, variant="unresolved", ref=ref) for ref in got.missing)
+        text = "" if got.value is None else (str(got.value).lower() if isinstance(got.value, bool) else str(got.value))
+        return RawValue(text=Secret(text), source=src), got
+
+    unknown: set[str] = set()  # keys whose value is not known here: no TLS verdict rests on a guess
+    fields: dict[str, RawValue | None] = {}
+    for key, field_name in RAILS_FIELDS.items():
+        fields[field_name] = value(key, field_name)[0]
+    if config.sender is not None:
+        fields["sender"] = value("from", "sender", config.sender)[0]
+    flags = _RailsFlags()
+    for key in ("tls", "ssl", "enable_starttls", "enable_starttls_auto", "openssl_verify_mode", "authentication"):
+        raw, got = value(key, None)
+        if raw is None or got is None or got.value is None:
+            continue
+        if key in ("openssl_verify_mode", "authentication"):
+            _rails_word(key, str(got.value).lower(), raw.source, findings)
+            continue
+        if isinstance(got.value, str) and not got.symbol and got.value.strip().lower() in FALSE_LOOKING:
+            # ENV["SMTP_TLS"] is the string "false": every string is true to Ruby, so this turns the key on.
+            findings.append(_finding("config.invalid_value", raw.source, variant="ruby_string_true",
+                                     shown=_shown(got.value), key=key))
+        on = truthy(got.value)
+        name = "tls" if key == "ssl" else key
+        if name == "tls" and flags.values.get("tls") == "true":
+            continue
+        if name == "enable_starttls":
+            word = got.value if got.symbol and got.value in ("always", "auto") else ("always" if on else "false")
+        else:
+            word = "true" if on else "false"
+        flags.values[name], flags.sources[name] = word, raw.source
+    sends = True
+    for setting, expected in ((config.delivery_method, "smtp"), (config.perform_deliveries, True)):
+        if setting is None or context.lint:
+            continue
+        got = resolve(setting.value, lookup)
+        if got.unknown is None and got.value is not None and got.value != expected:
+            sends = False
+            findings.append(_finding("config.invalid_value", source(f"config.action_mailer.{setting.key}", setting.line),
+                                     variant="mailer_not_smtp", shown=_shown(got.value if not got.symbol else f":{got.value}")))
+    if unknown & {"tls", "ssl", "enable_starttls", "enable_starttls_auto"}:
+        flags = _RailsFlags(unknown=True)
+    return _rails_read(SettingsInput(**fields), flags, findings, version, RAILS_FILE_NAMING, sends)
+
+
 READERS = {
+    SourceFormat.RAILS: read_rails,
     SourceFormat.DJANGO: read_django,
     SourceFormat.LARAVEL: read_laravel,
     SourceFormat.SYMFONY: read_symfony,

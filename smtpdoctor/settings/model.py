@@ -78,6 +78,43 @@ class SmtpSettings:
     provider: str | None = None
 
 
+def readable(value: str) -> tuple[str, int | None]:
+    """The value as text, and the place (1-based, in characters) of its first byte that is not UTF-8, if any.
+
+    Python hands such bytes of the environment and of the command line over as lone surrogates (PEP 383),
+    which nothing can encode later (a crash in whatever prints or hashes the value); Node.js reads each as
+    U+FFFD, so that is what the application gets and what is checked."""
+    try:
+        value.encode("utf-8")
+        return value, None
+    except UnicodeEncodeError as exc:
+        first = exc.start + 1
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value), first
+
+
+def ascii_domain(domain: str) -> str | None:
+    """An internationalised domain (пример.рф) in the A-label form DNS and SMTP use (xn--e1afmkfd.xn--p1ai);
+    an ASCII domain as it is; None when it is no valid IDN."""
+    if domain.isascii():
+        return domain
+    import idna  # only for a non-ASCII name: most runs never need it
+
+    try:
+        return idna.encode(domain.rstrip("."), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+
+
+def ascii_address(address: str) -> str:
+    """The address with its domain in A-labels (me@пример.рф -> me@xn--e1afmkfd.xn--p1ai); a Unicode local
+    part stays as it is: only SMTPUTF8 carries it."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    converted = ascii_domain(domain)
+    return f"{local}@{converted}" if converted else address
+
+
 MAX_SETTINGS_FILE = 1 << 20  # 1 MiB: a .env or config file is a few KiB; /dev/zero must not fill the memory
 
 
@@ -159,14 +196,14 @@ def _layer(env: Mapping[str, str], kind: str, lines: Mapping[str, int] | None = 
         for name in names:
             if name in env:
                 src = ValueSource(kind=kind, name=name, file=file, line=(lines or {}).get(name))
-                values[field] = RawValue(text=Secret(env[name]), source=src)
+                values[field] = RawValue(text=Secret(readable(env[name])[0]), source=src)
                 break
     url_values: dict[str, RawValue] = {}
     problem = None
     url_source = None
     if env.get(URL_NAME, "").strip():
         url_source = ValueSource(kind=kind, name=URL_NAME, file=file, line=(lines or {}).get(URL_NAME))
-        url_values, problem = _from_url(env[URL_NAME], url_source)
+        url_values, problem = _from_url(readable(env[URL_NAME])[0], url_source)
     # Within one layer a specific variable beats the URL.
     return {**url_values, **values}, problem, url_source
 
@@ -176,16 +213,18 @@ def load_settings_input(
     env: Mapping[str, str],
     env_file: Path | None = None,
     option_names: Mapping[str, str] | None = None,
+    env_files: tuple[Path, ...] = (),
 ) -> SettingsInput:
-    """Merge options > environment > .env file. Provider defaults are applied in `clean`."""
+    """Merge options > environment > .env file(s), the later file over the earlier. Nothing is filled in from a
+    provider: a value the application does not have stays missing (`clean` and the static checks say what then)."""
     merged: dict[str, RawValue] = {}
     url_problem = None
     url_source = None
-    if env_file is not None:
-        parsed = read_env_file(env_file)
+    for path in (*env_files, *((env_file,) if env_file is not None else ())):
+        parsed = read_env_file(path)
         flat = {k: v for k, (v, _) in parsed.items()}
         lines = {k: line for k, (_, line) in parsed.items()}
-        layer, problem, src = _layer(flat, "dotenv", lines, str(env_file))
+        layer, problem, src = _layer(flat, "dotenv", lines, str(path))
         merged.update(layer)
         url_problem, url_source = problem or url_problem, src or url_source
     layer, problem, src = _layer(env, "env")
@@ -196,7 +235,7 @@ def load_settings_input(
         if value is not None:
             kind = "stdin" if field == "password" and (option_names or {}).get(field) == "--password-stdin" else "option"
             name = (option_names or {}).get(field, f"--{field.replace('_', '-')}")
-            merged[field] = RawValue(text=Secret(value), source=ValueSource(kind=kind, name=name))
+            merged[field] = RawValue(text=Secret(readable(value)[0]), source=ValueSource(kind=kind, name=name))
     problem, error = url_problem or (None, None)
     return SettingsInput(**merged, url_problem=problem, url_error=error, url_source=url_source)
 
@@ -218,6 +257,9 @@ def clean_host(value: str) -> str:
         if host.startswith(prefix):
             host = host[len(prefix):]
     host = host.split("/", 1)[0]
+    userinfo, at, rest = host.rpartition("@")
+    if at and (":" in userinfo or value.strip().lower().startswith(("smtp://", "smtps://"))):
+        host = rest  # credentials written into the host (smtp://me:pass@host): the host is what follows them
     if host.count(":") == 1:
         host = host.split(":", 1)[0]
     return host.strip("[]").rstrip(".")
@@ -246,27 +288,28 @@ def parse_port(value: str) -> int | None:
     return port if 1 <= port <= 65535 else None
 
 
-def clean(inp: SettingsInput, preset=None, default_port: int = 587) -> SmtpSettings:
-    """Typed settings, with the provider's defaults where a value is missing.
+def clean(inp: SettingsInput, preset=None, default_port: int = 587, unset=None) -> SmtpSettings:
+    """Typed settings as the application has them.
 
-    Values that cannot be parsed fall back to defaults here; the static checks report them.
-    """
+    A host that is not set stays None: the provider's host is only ever a suggestion (app.run_check probes it,
+    marked as such). A port that is not set is the framework's default (`unset`: semantics.Unset; nodemailer's
+    587, or 465 with TLS from the first byte, when no format is known). A port that cannot be parsed falls back
+    to the provider's default so the probe can still test the rest; the static checks report it."""
     host = clean_host(inp.host.value) if inp.host and inp.host.value.strip() else None
-    if host is None and preset is not None:
-        host = preset.example_host() or None
+    if host:
+        host = ascii_domain(host) or host  # пример.рф -> xn--e1afmkfd.xn--p1ai; an invalid one is check_host's
     secure_explicit = inp.secure is not None and parse_bool(inp.secure.value) is not None
+    implicit_wanted = secure_explicit and bool(parse_bool(inp.secure.value))
     port = parse_port(inp.port.value) if inp.port else None
+    if port is None and inp.port is not None and inp.port.value.strip() and preset is not None:
+        port = preset.default_port  # unreadable: config.invalid_port says so; the probe still tests the rest
     if port is None:
-        if secure_explicit and parse_bool(inp.secure.value):
-            port = 465
-        elif preset is not None:
-            port = preset.default_port
+        if unset is not None:
+            port = unset.port_implicit if implicit_wanted and unset.port_implicit else unset.port
         else:
-            port = default_port
+            port = 465 if implicit_wanted else default_port
     if secure_explicit:
-        secure = bool(parse_bool(inp.secure.value))
-    elif inp.port is None and preset is not None:
-        secure = preset.default_mode().secure
+        secure = implicit_wanted
     else:
         secure = port == 465  # nodemailer: secure undefined + port 465 means implicit TLS
     password = None
@@ -279,7 +322,8 @@ def clean(inp: SettingsInput, preset=None, default_port: int = 587) -> SmtpSetti
         secure_explicit=secure_explicit,
         user=clean_text(inp.user.value) or None if inp.user else None,
         password=password,
-        sender=_address_only(inp.sender.value) if inp.sender else None,
+        # Its domain in A-labels: what goes into MAIL FROM and the DNS queries (me@пример.рф -> me@xn--...).
+        sender=ascii_address(_address_only(inp.sender.value) or "") or None if inp.sender else None,
         sender_name=clean_text(inp.sender_name.value) or None if inp.sender_name else None,
         provider=preset.id if preset is not None else None,
     )
@@ -289,6 +333,7 @@ _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%
 
 
 def _address_only(value: str) -> str | None:
+    """The bare address of a From value, as the stdlib's header parser takes it."""
     text = clean_text(value)
     if not text:
         return None

@@ -32,6 +32,17 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Unset:
+    """What a framework does when the host or the port is not set at all (frameworks.toml `unset`)."""
+
+    versions: str
+    host: str  # the host it connects to instead; "" = without a host it sends no mail at all
+    port: int  # the port it uses instead
+    port_implicit: int | None  # the port instead when TLS from the first byte is on (nodemailer: 465); None = same
+    source: str
+
+
+@dataclass(frozen=True)
 class Framework:
     id: str
     name: str
@@ -39,6 +50,9 @@ class Framework:
     assumed_version: str | None = None
     recommendation_en: str = ""
     recommendation_ru: str = ""
+    unset: tuple[Unset, ...] = ()
+    settings: tuple[str, ...] = ()  # every name the framework reads (frameworks.toml `settings`)
+    label: str = ""  # the short name findings use ("Spring Boot")
 
 
 @dataclass(frozen=True)
@@ -71,9 +85,21 @@ def load_frameworks() -> dict[str, Framework]:
                            r["mode"], r["note"]["en"], r["note"]["ru"], r.get("source", ""))
                       for r in fw.get("rule", []))
         rec = fw.get("recommendation", {})
+        unset = tuple(Unset(str(u.get("versions", "*")), str(u.get("host", "")), int(u["port"]),
+                            u.get("port_implicit"), u.get("source", "")) for u in fw.get("unset", []))
         out[fw["id"]] = Framework(fw["id"], fw["name"], rules, fw.get("assumed_version"),
-                                  rec.get("en", ""), rec.get("ru", ""))
+                                  rec.get("en", ""), rec.get("ru", ""), unset, tuple(fw.get("settings", ())),
+                                  fw.get("label", fw["name"]))
     return out
+
+
+def unset_defaults(framework_id: str, version: Version | None) -> Unset | None:
+    """What the framework, at this version, does with a host or port that is not set."""
+    fw = load_frameworks().get(framework_id)
+    if fw is None:
+        return None
+    text = version.text if version is not None else fw.assumed_version
+    return next((u for u in fw.unset if version_matches(u.versions, text)), None)
 
 
 # -- versions ---------------------------------------------------------------------------------------
@@ -161,6 +187,18 @@ def _version_in(framework_id: str, directory: Path) -> Version | None:
             m = re.search(r"(?im)^\s*[\"']?django\s*(?:\[[^\]]*\])?\s*(?:==|~=|>=)\s*(\d+(?:\.\d+)*)", text or "")
             if m:
                 return Version(m.group(1), str(path))
+    if framework_id == "rails":
+        # Bundler's lock lists each gem under `specs:` with four spaces: "    mail (2.8.1)". The TLS rules
+        # are the mail gem's (ActionMailer hands smtp_settings to Mail::SMTP), so its version is the one read.
+        m = re.search(r"(?m)^ {4}mail \((\d+(?:\.\d+)*)", _read(directory / "Gemfile.lock") or "")
+        if m:
+            return Version(m.group(1), str(directory / "Gemfile.lock"))
+    if framework_id == "nodemailer":
+        for name, pattern in (("package-lock.json", r'"node_modules/nodemailer"\s*:\s*\{\s*"version"\s*:\s*"(\d+(?:\.\d+)*)'),
+                              ("package.json", r'"nodemailer"\s*:\s*"[\^~>=v ]*(\d+(?:\.\d+)*)')):
+            m = re.search(pattern, _read(directory / name) or "")
+            if m:
+                return Version(m.group(1), str(directory / name))
     if framework_id == "spring":
         text = _read(directory / "pom.xml")
         m = re.search(r"spring-boot-starter-parent</artifactId>\s*<version>([\d.]+)", text or "")

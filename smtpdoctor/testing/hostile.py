@@ -190,6 +190,101 @@ def recording(lines: list[bytes], ehlo_delay: float = 0.0) -> Behaviour:
     return behaviour
 
 
+# -- issue 21: the probe's evidence untouched and its limits held (tests/test_hostile_probe.py) ----------------
+
+
+def echo_at(offsets: tuple[int, ...], where: str = "auth", tail: bytes = b"") -> Behaviour:
+    """Repeats the password it was sent, padded so that each character offset in `offsets` of its reply line
+    falls in the middle of one copy: a client that cuts the line there before masking shows a piece of it.
+    `where`: "auth" (a 535 refusal), "2xx" (a 250 where 235 was due), "mail" (the MAIL FROM refusal after a
+    235). `tail`: bytes after the last copy, before the line ends (b"y" * 1_000_000: an over-long line)."""
+
+    async def behaviour(reader, writer) -> None:
+        await _send(writer, b"220 pad.example ESMTP\r\n")
+        password = b""
+        while line := await reader.readline():
+            verb = line.split(b" ")[0].strip().upper()
+            if verb in (b"EHLO", b"HELO"):
+                await _send(writer, b"250-pad.example\r\n250 AUTH PLAIN\r\n")
+            elif verb == b"AUTH":
+                password = _decoded_auth(line).split(b"\0")[-1]
+                if where == "mail":
+                    await _send(writer, b"235 2.7.0 ok\r\n")
+                else:
+                    await _send(writer, _padded(b"535 5.7.8 refused:" if where == "auth" else b"250 2.0.0 sure:",
+                                                password, offsets, tail))
+            elif verb == b"MAIL" and where == "mail":
+                await _send(writer, _padded(b"550 5.7.1 sender refused:", password, offsets, tail))
+            elif verb == b"QUIT":
+                await _send(writer, b"221 bye\r\n")
+                return
+            else:
+                await _send(writer, b"250 ok\r\n")
+
+    return behaviour
+
+
+def echo_split(at: int, part: int, pause: float = 1.0) -> Behaviour:
+    """Answers AUTH with an over-long line: padding up to character `at`, then the first `part` characters of
+    the password it was sent; the password's end and a megabyte more come `pause` seconds later. A client
+    that stops reading the line holds a start of the password whose end it never saw (no mask can match)."""
+
+    async def behaviour(reader, writer) -> None:
+        await _send(writer, b"220 split.example ESMTP\r\n")
+        while line := await reader.readline():
+            verb = line.split(b" ")[0].strip().upper()
+            if verb in (b"EHLO", b"HELO"):
+                await _send(writer, b"250-split.example\r\n250 AUTH PLAIN\r\n")
+            elif verb == b"AUTH":
+                password = _decoded_auth(line).split(b"\0")[-1]
+                head = b"535 5.7.8 refused: "
+                await _send(writer, head + b"x" * (at - len(head)) + password[:part])
+                await asyncio.sleep(pause)
+                await _send(writer, password[part:] + b"y" * 1_000_000 + b"\r\n")
+            elif verb == b"QUIT":
+                await _send(writer, b"221 bye\r\n")
+                return
+            else:
+                await _send(writer, b"250 ok\r\n")
+
+    return behaviour
+
+
+def _padded(head: bytes, secret: bytes, offsets: tuple[int, ...], tail: bytes) -> bytes:
+    line = head
+    for offset in offsets:
+        start = max(len(line) + 1, offset - len(secret) // 2)
+        line += b" " + b"x" * (start - len(line) - 1) + secret
+    return line + tail + b"\r\n"
+
+
+def xoauth2_challenge(challenge: bytes) -> Behaviour:
+    """Offers XOAUTH2 and answers the login with "334 <challenge>" — any bytes, however malformed — then
+    with a 535 once the client has ended the exchange."""
+    ehlo = b"250-oauth.example\r\n250 AUTH XOAUTH2 OAUTHBEARER\r\n"
+    return replying(b"220 oauth.example ESMTP\r\n", ehlo=ehlo, auth=b"334 " + challenge + b"\r\n",
+                    **{"": b"535 5.7.8 Username and Password not accepted\r\n", "aq==": b"535 5.7.8 no\r\n"})
+
+
+def silent_on_quit(delay: float = 0.0, verb: str = "auth") -> Behaviour:
+    """Accepts everything (the answer to `verb` comes `delay` seconds late) and never answers QUIT."""
+
+    async def behaviour(reader, writer) -> None:
+        await _send(writer, b"220 mute.example ESMTP\r\n")
+        while line := await reader.readline():
+            said = line.split(b" ")[0].strip().decode("ascii", "replace").lower()
+            if said == "quit":
+                await asyncio.sleep(3600)
+            if said == verb:
+                await asyncio.sleep(delay)
+            if said in ("ehlo", "helo"):
+                await _send(writer, b"250-mute.example\r\n250 AUTH PLAIN\r\n")
+            else:
+                await _send(writer, b"235 2.7.0 ok\r\n" if said == "auth" else b"250 ok\r\n")
+
+    return behaviour
+
+
 class Counting:
     """Wraps a behaviour and counts the connections it served (for "stopped probing" checks)."""
 

@@ -94,6 +94,18 @@ class Handler:
         return "250 2.0.0 OK queued as SDTEST123"
 
 
+class OwnedSenderHandler(Handler):
+    """Postfix `reject_sender_login_mismatch` (smtpd_check.c): a logged-in user may send only from an address it
+    owns (here: its own login), and the refusal names that user, as Postfix does ("not owned by user LOGIN")."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        login = getattr(session, "login_data", None)
+        login = login.decode("utf-8", "replace") if isinstance(login, bytes) else login
+        if login is not None and (envelope.mail_from or "").lower() != login.lower():
+            return f"553 5.7.1 <{envelope.mail_from}>: Sender address rejected: not owned by user {login}"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
 # OAuth2 access tokens the embedded server knows (XOAUTH2 / OAUTHBEARER): each with the account it was
 # issued for, its scope, and whether it has expired. The error challenges follow Google's documented shape
 # (base64 of {"status","schemes","scope"}); an unknown account gets Microsoft's bare 535 5.7.3.
