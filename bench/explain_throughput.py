@@ -19,6 +19,11 @@ from smtpdoctor.knowledge.evidence import engine_for
 from smtpdoctor.logs.scan import FALLBACK_NEEDLES
 
 
+# The twenty keywords a person would type to find SMTP failures in a log (issue 20, item 6).
+PERSON_KEYWORDS = ("smtp|SMTP|535|534|550|553|554|421|454|ETIMEDOUT|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAUTH|ESOCKET|"
+                   "Invalid login|Authentication|STARTTLS|certificate|Greeting")
+
+
 def ere_escape(literal: str) -> str:
     import re
 
@@ -52,8 +57,11 @@ if __name__ == "__main__":
         ours = timed([*smtpdoctor_cmd(), "explain", "--format", "json", str(log)])
         grep = timed(["grep", "-c", "-i", "-E", "-f", str(keywords), str(log)])
         grep_cs = timed(["grep", "-c", "-E", "-f", str(keywords), str(log)])
+        grep_20 = timed(["grep", "-c", "-E", PERSON_KEYWORDS, str(log)])
         print(f"log: {size_mib:.0f} MiB, {len(needles)} keywords")
         print(f"smtpdoctor explain --format json   {ours:6.2f} s  {size_mib / ours:7.1f} MiB/s")
         print(f"grep -c -i -E -f keywords          {grep:6.2f} s  {size_mib / grep:7.1f} MiB/s   ratio {grep / ours:.2f}")
         print(f"grep -c -E -f keywords             {grep_cs:6.2f} s  {size_mib / grep_cs:7.1f} MiB/s   ratio {grep_cs / ours:.2f}")
-        print(f"explain takes {ours / grep:.2f}x the time of grep -i, {ours / grep_cs:.2f}x of grep (target: at most 3x)")
+        print(f"grep -c -E (20 keywords a person types) {grep_20:6.2f} s  {size_mib / grep_20:7.1f} MiB/s   ratio {grep_20 / ours:.2f}")
+        print(f"explain takes {ours / grep:.2f}x the time of grep -i, {ours / grep_cs:.2f}x of grep over its own keywords, "
+              f"{ours / grep_20:.2f}x of the 20-keyword grep (target: at most 3x)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import date
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from smtpdoctor.diagnose import diagnose, merge
@@ -263,19 +263,16 @@ def run_check(
     if probe_ok and recipient_ok:
         from smtpdoctor.probe.runner import ProbePolicy, run_probe
 
-        # CheckOptions is a superset of the probe's policy: pass the shared fields, by name.
-        policy = ProbePolicy(**{f.name: getattr(options, f.name) for f in fields(ProbePolicy) if hasattr(options, f.name)})
+        policy = ProbePolicy.of(options)  # CheckOptions is a superset of the probe's policy
         if options.max_time:  # --max-time covers the whole check: what the DNS checks used is spent
-            from dataclasses import replace
-
-            policy = replace(policy, max_time_spent=time.perf_counter() - started)
+            policy.max_time_spent = time.perf_counter() - started
         run = run_probe(probed, preset, policy, on_step=on_step)
         steps = run.steps
         transcript = run.transcript
         findings = merge(findings, _known_host_readings(run.findings, probed, providers))
         findings += [f for f in unset_host if f not in findings]
-        if ports is None and hosting.connect_timed_out(steps):  # a timed-out port: show which ones connect
-            ports, added = hosting.port_table(probed, preset, options, findings, where.dns)
+        if ports is None and run.ports is not None:  # raced while the connect was pending: no second --timeout
+            ports, added = hosting.read_table(run.ports, probed, preset, findings)
             findings += added
     if where.dns is not None:  # a resolver failing as a whole: the run's "not found"s become unconfirmed
         from smtpdoctor.checks.dns import unconfirmed

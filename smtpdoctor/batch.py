@@ -192,49 +192,48 @@ def _is_text(value: str) -> bool:
     return True
 
 
-_MARK = "\0smtpdoctor:"  # stands in for a line the reader refused; a real NUL never reaches the CSV parser
-
-
 def _csv_rows(header: str, lines: Iterator[tuple[str, str | None]], path: Path) -> Iterator[Row]:
+    """One record per physical line: no setting holds a line break, so a quote left open is that record's error
+    (read on, it would swallow the rows after it into one value) and the next line is the next record."""
     csv.field_size_limit(MAX_ROW)
-
-    def physical() -> Iterator[str]:
-        yield header
-        for text, bad in lines:
-            yield f"{_MARK}{bad}\n" if bad else text
-
-    reader = csv.reader(physical())
     try:
-        names = [name.strip() for name in next(reader, [])]
+        names = [name.strip() for name in _csv_record(header)]
     except csv.Error as exc:
         if "\r" in header.rstrip("\r\n"):  # CR alone ends each line (classic Mac OS): the header runs into the rows
             raise InputError("cli.batch.header_cr", file=path) from None
-        raise InputError("cli.batch.header_csv", file=path, reason=Evidence(EvidenceKind.SYSTEM, str(exc))) from None
+        raise InputError("cli.batch.header_csv", file=path, reason=_csv_reason(exc)) from None
     if not any(names):
         return
     number = 0
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            number += 1
-            reason = phrase("hardening.batch.row_too_long", n=MAX_ROW // 1024) if "field limit" in str(exc) \
-                else phrase("hardening.batch.row_csv", reason=Evidence(EvidenceKind.SYSTEM, str(exc)))
-            yield Row(number, None, reason)
-            continue
-        if not record:
+    for text, bad in lines:
+        if not text.strip() and not bad:
             continue
         number += 1
-        marked = next((cell for cell in record if _MARK in cell), None)
-        if marked is not None:
-            yield Row(number, None, _row_problem(marked.split(_MARK, 1)[1].split("\n", 1)[0].strip()))
+        if bad:
+            yield Row(number, None, _row_problem(bad))
+            continue
+        try:
+            record = _csv_record(text)
+        except csv.Error as exc:
+            reason = phrase("hardening.batch.row_too_long", n=MAX_ROW // 1024) if "field limit" in str(exc) \
+                else phrase("hardening.batch.row_csv", reason=_csv_reason(exc))
+            yield Row(number, None, reason)
             continue
         if len(record) > len(names):  # more cells than the header has names
             yield Row(number, None, phrase("batch.row.extra_cells"))
             continue
         yield Row(number, {k: v for k, v in zip(names, record) if k} | {k: "" for k in names[len(record):] if k})
+
+
+def _csv_record(text: str) -> list[str]:
+    """One line as one CSV record; a quote it leaves open is an error (strict), not a value running on."""
+    return next(csv.reader([text.rstrip("\r\n")], strict=True), [])
+
+
+def _csv_reason(exc: csv.Error) -> Phrase | Evidence:
+    if "unexpected end of data" in str(exc):
+        return phrase("firsthour.batch.open_quote")
+    return Evidence(EvidenceKind.SYSTEM, str(exc))
 
 
 ENV_PREFIX = "SMTP_"  # `env:NAME` in a row may read these without --allow-env
@@ -273,6 +272,14 @@ def row_input(row: Row, env: Mapping[str, str], source_name: str,
         values[field_name] = RawValue(text=Secret(value), source=src)
     provider = (row.data.get("provider") or "").strip() or None
     return SettingsInput(**values), findings, provider
+
+
+def _unreadable_values(inp: SettingsInput) -> bool:
+    """A port or TLS flag the row gives but no client could read ("abc"): the row is reported as given, not probed."""
+    from smtpdoctor.settings.model import parse_bool, parse_port
+
+    return any(raw is not None and raw.value.strip() and parse(raw.value) is None
+               for raw, parse in ((inp.port, parse_port), (inp.secure, parse_bool)))
 
 
 @dataclass(frozen=True)
@@ -326,6 +333,10 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
     summary = BatchSummary()
     started = time.perf_counter()
     limiter = HostLimiter(per_host)
+    from smtpdoctor.pacing import Pacer, SecondTries
+
+    pacer = Pacer(concurrency)  # at most what this machine can do at once, up to `concurrency`
+    second = SecondTries()  # checks that timed out while the batch starved the machine: asked again
     emit_lock = threading.Lock()
     stop = threading.Event()  # the output is gone or failed, or the user pressed Ctrl-C
     work: queue.Queue[Row | None] = queue.Queue(maxsize=concurrency * 2)
@@ -376,7 +387,7 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
             except Exception:  # noqa: BLE001, S110 - a progress bar that cannot draw must not stop the checks
                 pass
 
-    def check(row: Row) -> None:
+    def check(row: Row, again: bool = False) -> None:
         try:
             try:
                 inp, extra, forced = row_input(row, env, source_name, allow_env)
@@ -384,10 +395,12 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
                 finish(RowResult(row.id, row.number, error=phrase(exc.message_id, **exc.params)))
                 return
             host = inp.host.value.strip() if inp.host else ""
-            with limiter(host):
+            with limiter(host), pacer.slot() as began:
                 if stop.is_set():
                     return
                 opts = options if not forced else replace(options, provider=forced)
+                if _unreadable_values(inp):  # probed with a default in its place, the row would test other settings
+                    opts = replace(opts, offline=True)
                 try:
                     result = run_check(inp, {}, providers, opts)
                 except SmtpdoctorError as exc:  # an unknown provider name in the row
@@ -397,12 +410,20 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
                 fields = {k: getattr(result, k) for k in ("provider", "provider_name", "settings", "steps", "dns",
                                                           "offline", "elapsed_ms")}
                 result = diagnose([*extra, *result.findings], catalog, "check", **fields)
+            if not again and pacer.suspect(began, result):
+                second.add(row)
+                return
             finish(RowResult(row.id, row.number, report=result))
         except Exception as exc:  # noqa: BLE001 - one broken row must not end the batch
             finish(RowResult(row.id, row.number, error=phrase("batch.row.internal", kind=exc.__class__.__name__)))
 
     def worker() -> None:
         while True:
+            retry = second.due()
+            if retry is not None:
+                if not stop.is_set():
+                    check(retry, again=True)
+                continue
             row = work.get()
             if row is None:
                 return
@@ -437,15 +458,40 @@ def run_batch(path: Path, providers: ProviderCatalog, catalog: Catalog, options:
         for thread in workers:
             while thread.is_alive() and not stop.is_set():
                 thread.join(0.2)
+        _again(second.rest(), check, stop, concurrency)
     except KeyboardInterrupt:
         summary.interrupted = True
         stop.set()
     finally:
         stop.set()
+        pacer.close()
         rows.close()
         _release(work, len(workers))
         summary.elapsed_s = time.perf_counter() - started
     return summary
+
+
+def _again(rows: list[Row], check: Callable[..., None], stop: threading.Event, concurrency: int) -> None:
+    """The second tries still waiting when the rest is done (checks that timed out while the batch starved the
+    machine): a healthy server answers this time, a dead one times out again and is reported."""
+    pending = list(rows)
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while not stop.is_set():
+            with lock:
+                if not pending:
+                    return
+                row = pending.pop(0)
+            check(row, again=True)
+
+    threads = [threading.Thread(target=worker, name=f"smtpdoctor-batch-again-{i}", daemon=True)
+               for i in range(min(len(pending), concurrency))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive() and not stop.is_set():
+            thread.join(0.2)
 
 
 def _release(work: queue.Queue, workers: int) -> None:

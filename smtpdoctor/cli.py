@@ -4,7 +4,9 @@ The only module that imports Typer. Heavy modules (pydantic, Rich, dnspython) ar
 inside commands so `smtpdoctor --version` and `--help` stay fast.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: Typer reads every option's annotation when it builds the command,
+# and a string annotation is compiled and evaluated then, at each run (~5 ms of a healthy check). Annotations
+# below are evaluated once, at import; Python 3.11 needs no future import for `X | None`.
 
 import contextlib
 import functools
@@ -131,13 +133,27 @@ def check(
             live = output is None and color_wanted(out) and not offline
             result = _run_live(out, chosen_lang, live, lambda on_step: run_check(
                 read.inp, os.environ, providers, opts, source=read, on_step=on_step))
-            write(check_blocks(result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers,
-                               steps_shown=live), out)
+            write(check_blocks(result, catalog, chosen_lang, strict, show_transcript=transcript, providers=providers),
+                  out)
         else:
             result = run_check(read.inp, os.environ, providers, opts, source=read)
             plain = [value for value in (read.inp.password.value if read.inp.password else None, token_text) if value]
             out.write(_render_machine(fmt, result, catalog, chosen_lang, strict, transcript, redactor, plain, providers))
+    if output is not None:
+        _said_where(output, fmt, result, catalog, chosen_lang, strict, redactor)
     return int(result.exit_code(strict))
+
+
+def _said_where(output: Path, fmt: str, result, catalog, lang, strict: bool, redactor) -> None:
+    """The report went to --output: one line on standard output says where, and the verdict (a CI job's log is
+    otherwise empty)."""
+    from smtpdoctor.render.text import output_summary
+
+    if sys.__stdout__ is None:  # closed by the caller (`>&-`): nobody to tell, the report itself is in the file
+        return
+    out = redactor.writer(sys.stdout) if redactor is not None else sys.stdout
+    out.write(output_summary(result, catalog, lang, strict, str(output), fmt) + "\n")
+    out.flush()
 
 
 class _TakesCheckOptions:
@@ -194,6 +210,8 @@ def fix(*, write: Annotated[bool, typer.Option("--write")] = False, **options) -
             from smtpdoctor.render.text import write as write_blocks
 
             write_blocks(fix_blocks(result, plan, catalog, given.lang, written=written, after=after, strict=strict), out)
+    if options["output"] is not None:
+        _said_where(options["output"], given.fmt, after or result, catalog, given.lang, strict, given.redactor)
     return int((after or result).exit_code(strict))
 
 
@@ -481,15 +499,14 @@ def _refuse_overwrite(output: Path | None, inputs: list[tuple[str, Path | None]]
 
 
 def _run_live(stream, lang, live: bool, run):
-    """On a terminal, show each probe step as it finishes under a spinner; `run(on_step)` does the work."""
+    """On a terminal, a spinner names each probe step as it finishes; `run(on_step)` does the work. The report is
+    printed after, whole: the same blocks in the same order as in a pipe (Provider and Settings before Probe)."""
     if not live:
         return run(None)
-    from smtpdoctor.render.console import live_steps
+    from smtpdoctor.render.console import spinner
     from smtpdoctor.render.i18n import tr
-    from smtpdoctor.render.text import line, step_block
 
-    return live_steps(stream, line(tr("heading.steps", lang) + ":", "bold"), tr("heading.checking", lang), run,
-                      lambda step: step_block(step, lang))
+    return spinner(stream, tr("heading.checking", lang), run, lambda step: tr("step." + step.name.value, lang))
 
 
 def _check_dns_options(nameservers: list[str] | None, timeout: float) -> None:
@@ -706,7 +723,8 @@ def platforms_cmd(
 ) -> int:
     """List hosting platforms, the outbound SMTP ports each blocks, and how each is recognised."""
     from smtpdoctor.knowledge.platforms import load_platforms
-    from smtpdoctor.render.platforms import platforms_json, platforms_lines
+    from smtpdoctor.render.platform_list import platforms_blocks
+    from smtpdoctor.render.platforms import platforms_json
 
     chosen_lang = _lang(lang)
     fmt = _format(output_format)
@@ -716,7 +734,9 @@ def platforms_cmd(
 
         print(json.dumps(platforms_json(catalog, os.environ), ensure_ascii=False, indent=2))
     else:
-        print("\n".join(platforms_lines(catalog, os.environ, chosen_lang)))
+        from smtpdoctor.render.text import write
+
+        write(platforms_blocks(catalog, os.environ, chosen_lang), sys.stdout)
     return ExitCode.OK
 
 
@@ -771,7 +791,7 @@ def explain(
     from smtpdoctor.report import phrase
 
     chosen_lang = _lang(lang)
-    fmt = _format(output_format, ("text", "json", "html"))
+    fmt = _format(output_format, ("text", "json", "html", "csv"))  # csv: the permanently failed addresses of bounces
     if max_matches < 0:
         raise UsageError("error.bad_option", option="--max-matches", reason=phrase("reason.not_negative"))
     catalog = load_catalog()
@@ -801,6 +821,10 @@ def explain(
         from smtpdoctor.render.html import explain_html
 
         sys.stdout.write(explain_html(result, catalog, chosen_lang))
+    elif fmt == "csv":
+        from smtpdoctor.render.bounces import hard_csv
+
+        sys.stdout.write(hard_csv(result.bounces))
     else:
         from smtpdoctor.render.explain import explain_blocks
         from smtpdoctor.render.text import write
@@ -829,16 +853,12 @@ def demo(
     fmt = _format(output_format)
     if list_scenarios:
         write([line(tr("demo.list", chosen_lang)),
-               *(line(f"{name:<22} {tr('demo.scenario.' + name, chosen_lang)}", indent=2) for name in SCENARIOS)],
+               *(line(f"{name:<22} {tr('demo.scenario.' + name, chosen_lang)}", indent=2, hang=23) for name in SCENARIOS)],
               sys.stdout)
         return ExitCode.OK
     catalog = load_catalog()
-    if all_scenarios:
-        for name in SCENARIOS:  # a tour of the diagnoses: exit 0, the faults are the point
-            result = run_scenario(name)
-            codes = ", ".join(f.code for f in result.findings) or "-"
-            write([line(f"{name:<22} {codes}", wrap=False)], sys.stdout)
-        return ExitCode.OK
+    if all_scenarios:  # a tour of the diagnoses: the faults are the point, a wrong diagnosis is the failure
+        return _demo_tour(fmt, chosen_lang, catalog)
     if scenario not in SCENARIOS:
         raise UsageError("demo.unknown", name=scenario, known=", ".join(SCENARIOS))
     if fmt == "json":
@@ -851,8 +871,58 @@ def demo(
                line()], sys.stdout)
         live = color_wanted(sys.stdout)
         result = _run_live(sys.stdout, chosen_lang, live, lambda on_step: run_scenario(scenario, on_step=on_step))
-        write(check_blocks(result, catalog, chosen_lang, show_transcript=transcript, steps_shown=live), sys.stdout)
+        write(check_blocks(result, catalog, chosen_lang, show_transcript=transcript), sys.stdout)
     return int(result.exit_code())
+
+
+def _demo_tour(fmt: str, lang, catalog) -> int:
+    import time
+
+    from smtpdoctor.demo import run_all
+
+    started = time.perf_counter()
+    if fmt == "json":
+        stops = run_all()
+        from smtpdoctor.render.json import dumps
+        from smtpdoctor.render.tour import tour_document
+
+        print(dumps(tour_document(stops, catalog, lang, time.perf_counter() - started)))
+    else:
+        from smtpdoctor.render.text import color_wanted, write
+        from smtpdoctor.render.tour import tour_blocks
+
+        stops = _run_live(sys.stdout, lang, color_wanted(sys.stdout), lambda on_step: run_all())
+        write(tour_blocks(stops, lang, time.perf_counter() - started), sys.stdout)
+    return ExitCode.OK if all(stop.as_expected for stop in stops) else ExitCode.PROBLEMS
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8587,
+    allow_check: Annotated[bool, typer.Option("--allow-check")] = False,
+    allow_private: Annotated[bool, typer.Option("--allow-private")] = False,
+    ca_file: Annotated[Optional[Path], typer.Option("--ca-file")] = None,
+    lang: LangOpt = None,
+) -> int:
+    """A page for a support desk: explain logs and bounces, check a server (--allow-check), in a browser."""
+    from smtpdoctor.errors import UsageError
+    from smtpdoctor.report import phrase
+
+    chosen_lang = _lang(lang)
+    if not 0 <= port <= 65535:
+        raise UsageError("error.bad_option", option="--port", reason=phrase("web.serve.port_range"))
+    if ca_file is not None and not ca_file.is_file():
+        from smtpdoctor.errors import NOT_A_FILE
+
+        raise UsageError("error.ca_file", file=ca_file, reason=NOT_A_FILE)
+    # Starlette, Uvicorn and Jinja2 are imported here only: no other command pays for them.
+    from smtpdoctor.web.app import ServeConfig
+    from smtpdoctor.web.serve import serve as run_server
+
+    run_server(ServeConfig(host=host.strip(), port=port, allow_check=allow_check, allow_private=allow_private,
+                           ca_file=ca_file), chosen_lang)
+    return ExitCode.OK
 
 
 # Placeholders by option type: what to type, not a Python type (<str>, <list[Path]>).
@@ -860,7 +930,7 @@ _METAVARS = {"host": "HOST", "port": "PORT", "user": "LOGIN", "sender": "ADDRESS
              "password": "PASSWORD", "send_to": "ADDRESS", "ca_file": "FILE", "ehlo_name": "NAME", "source": "FORMAT",
              "config": "FILE", "output": "FILE", "nameserver": "IP[:PORT]", "dkim_selector": "SELECTOR",
              "output_format": "FORMAT", "lang": "en|ru", "providers_file": "FILE", "relay": "PROVIDER",
-             "scenario": "NAME", "file": "FILE", "files": "FILE...", "target": "DOMAIN_OR_ADDRESS", "name": "PROVIDER",
+             "scenario": "NAME", "file": "FILE", "files": "FILE", "target": "DOMAIN_OR_ADDRESS", "name": "PROVIDER",
              "concurrency": "N", "per_host": "N", "max_matches": "N", "timeout": "SECONDS", "dns_timeout": "SECONDS", "max_time": "SECONDS",
              "platform": "NAME", "allow_env": "NAME"}
 
@@ -899,32 +969,86 @@ def _help_wanted(args: list[str]) -> bool:
 
 
 def _polish_help(root, lang) -> None:
-    """Texts from `newuser.help.*` (phrases/newuser.toml), Click's own words too in a language other than English."""
-    from smtpdoctor.render.i18n import Lang, tr
+    """Texts from `newuser.help.*` (phrases/newuser.toml), each command's own exit codes, Click's own words too
+    in a language other than English."""
+    from smtpdoctor.render.i18n import has_message, tr
 
     # `smtpdoctor --lang ru -h`: the root takes --lang for its help only (hidden; each command has its own).
     root.params.append(typer.core.TyperOption(param_decls=["--lang"], hidden=True, expose_value=False))
     contexts: dict[type, type] = {}
     for name, command in [("root", root), *getattr(root, "commands", {}).items()]:
         command.help = tr(f"newuser.help.{name}", lang)
-        command.short_help = None
-        command.epilog = tr("newuser.help.exit_codes", lang)
+        # The line in the root's list of commands: a short text of its own, never a description cut with "..."
+        command.short_help = tr(f"firsthour.help.short.{name}", lang) if has_message(f"firsthour.help.short.{name}") \
+            else None
+        command.epilog = exit_codes_epilog(name, command, lang)
         _help_option_text(command, tr("newuser.help.option.help", lang))
-        if lang is not Lang.EN:
-            base = command.context_class
-            command.context_class = contexts.setdefault(base, _translated_context(base, lang))
-        for param in command.params:
-            if getattr(param, "is_flag", False) or param.name is None:
-                pass
-            elif param.name not in _METAVARS and param.metavar is None:
-                param.metavar = param.name.upper()  # an option added later still shows what to type, not <str>
-            elif param.name in _METAVARS:
-                param.metavar = _METAVARS[param.name]
-                if getattr(param, "param_type_name", "") == "argument":  # Typer would print {FILE} in usage
-                    param.make_metavar = lambda ctx=None, usage=False, _m=_METAVARS[param.name]: _m
-            message_id = help_message_id(name, param.name)
-            if message_id is not None:
-                param.help = tr(message_id, lang)
+        base = command.context_class
+        command.context_class = contexts.setdefault(base, _translated_context(base, lang))
+        _polish_params(name, command, lang)
+
+
+def _polish_params(name: str, command, lang) -> None:
+    """Placeholders (HOST, FILE) instead of Python types, an optional argument shown optional, texts from the
+    phrases. Also done before a usage error is shown: its message names the argument as the help does."""
+    from smtpdoctor.render.i18n import tr
+
+    for param in command.params:
+        if getattr(param, "is_flag", False) or param.name is None:
+            pass
+        elif param.name not in _METAVARS and param.metavar is None:
+            param.metavar = param.name.upper()  # an option added later still shows what to type, not <str>
+        elif param.name in _METAVARS:
+            param.metavar = _METAVARS[param.name]
+            if getattr(param, "param_type_name", "") == "argument":
+                param.make_metavar = _argument_metavar(param, _METAVARS[param.name])
+        message_id = help_message_id(name, param.name)
+        if message_id is not None:
+            param.help = tr(message_id, lang)
+
+
+def _argument_metavar(param, placeholder: str):
+    """An argument in the usage line as POSIX writes it: `PROVIDER` required, `[PROVIDER]` optional, `FILE...`
+    one or more, `[FILE]...` any number (Typer would print `{FILE}` and mark every argument required)."""
+    many = "..." if param.nargs != 1 else ""
+
+    def make_metavar(ctx=None, usage=False) -> str:
+        if not usage:
+            return placeholder + many
+        return (placeholder if param.required else f"[{placeholder}]") + many
+
+    return make_metavar
+
+
+# The exit codes each command can end with (exitcodes.py), by the phrase that says what each means for it.
+_EXITS = {
+    "root": ("ok", "problems", "usage", "interrupted", "broken_pipe"),
+    "check": ("ok", "problems", "usage", "interrupted", "broken_pipe"),
+    "fix": ("ok", "problems", "usage", "interrupted", "broken_pipe"),
+    "lint": ("ok", "problems", "usage", "interrupted", "broken_pipe"),
+    "dns": ("ok", "problems", "usage", "interrupted", "broken_pipe"),
+    "batch": ("batch_ok", "batch_problems", "batch_usage", "batch_interrupted", "broken_pipe"),
+    "explain": ("explain_ok", "explain_problems", "usage", "interrupted", "broken_pipe"),
+    "demo": ("demo_ok", "demo_problems", "usage", "interrupted", "broken_pipe"),
+    "providers": ("listed", "usage", "broken_pipe"),
+    "platforms": ("listed", "usage", "broken_pipe"),
+    "serve": ("served", "serve_usage"),
+}
+
+
+def exit_codes_epilog(name: str, command, lang) -> str:
+    """"Exit codes: 0 ...; 1 ...": the codes this command ends with; "with --strict" only where it takes --strict."""
+    from smtpdoctor.render.i18n import tr
+
+    strict = any(param.name == "strict" for param in getattr(command, "params", ()))
+    said = []
+    for meaning in _EXITS.get(name, _EXITS["root"]):
+        text = tr(f"firsthour.help.exit.{meaning}", lang)
+        if strict and meaning in ("problems", "batch_problems"):
+            text += tr("firsthour.help.exit.strict", lang)
+        said.append(text)
+    epilog = tr("firsthour.help.exit.heading", lang, codes="; ".join(said))
+    return epilog + (" " + tr("firsthour.help.completion", lang) if name == "root" else "")
 
 
 def help_message_id(command: str, param: str | None) -> str | None:
@@ -954,10 +1078,11 @@ def _help_option_text(command, text: str) -> None:
 
 
 def _translated_context(base, lang):
-    """A Click context whose help formatter says `Usage:`, the headings and `[default: x; required]` in `lang`."""
+    """A Click context whose help formatter says `Usage:`, the headings and `[default: x; required]` in `lang`,
+    and never breaks a line inside a word at its hyphen (`--install-` / `completion`)."""
     import re
 
-    from smtpdoctor.render.i18n import tr
+    from smtpdoctor.render.i18n import Lang, tr
 
     headings = {word: tr(f"newuser.help.heading.{word.lower()}", lang) for word in ("Options", "Arguments", "Commands")}
     # No-break spaces keep a note in one piece when Click wraps the text ("[по" at a line end reads badly).
@@ -973,6 +1098,15 @@ def _translated_context(base, lang):
                  for part in found.group(1).split("; ")]
         return f"{text[:found.start()]}[{'; '.join(parts)}]"
 
+    def unbreakable(text: str) -> str:
+        # Click's wrapper breaks after a hyphen and at spaces; not at a non-breaking hyphen (U+2011) nor at a
+        # no-break space (U+00A0), which keep an option and a `command to type` whole. getvalue() turns them
+        # back into the characters the user types.
+        if not text:
+            return text
+        text = re.sub(r"`[^`\n]*`", lambda m: m.group().replace(" ", "\u00a0"), text)
+        return text.replace("-", "\u2011")
+
     class HelpFormatter(base.formatter_class):
         def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
             super().write_usage(prog, args, f"{tr('newuser.help.heading.usage', lang)} " if prefix is None else prefix)
@@ -980,8 +1114,15 @@ def _translated_context(base, lang):
         def write_heading(self, heading: str) -> None:
             super().write_heading(headings.get(heading, heading))
 
+        def write_text(self, text: str) -> None:
+            super().write_text(unbreakable(text))
+
         def write_dl(self, rows, *args, **kwargs) -> None:
-            super().write_dl([(term, translated_notes(text)) for term, text in rows], *args, **kwargs)
+            rows = [(term, translated_notes(text) if lang is not Lang.EN else text) for term, text in rows]
+            super().write_dl([(term, unbreakable(text)) for term, text in rows], *args, **kwargs)
+
+        def getvalue(self) -> str:
+            return super().getvalue().replace("\u2011", "-").replace("\u00a0", " ")
 
     return type(f"{lang.value.title()}HelpContext", (base,), {"formatter_class": HelpFormatter})
 
@@ -1037,6 +1178,8 @@ def _handle(exc: Exception, args: list[str]) -> int:
     if isinstance(exc, SmtpdoctorError):
         _fatal_text(exc, args)
         return int(exc.exit_code)
+    if isinstance(exc, typer._click.exceptions.UsageError) and type(exc).__name__ != "NoArgsIsHelpError":
+        return _usage_error(exc, args)
     if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click/typer usage errors
         exc.show()
         return int(exc.exit_code) or ExitCode.USAGE
@@ -1047,6 +1190,92 @@ def _handle(exc: Exception, args: list[str]) -> int:
         raise exc
     _fatal("error.internal", args, kind=exc.__class__.__name__)
     return ExitCode.USAGE
+
+
+def _usage_error(exc, args: list[str]) -> int:
+    """Click's usage error in the reader's language, as the help names things: the usage line, where to find
+    help, then what is wrong, with the option or command probably meant."""
+    from smtpdoctor.render.i18n import tr
+
+    lang = _args_lang(args)
+    ctx = getattr(exc, "ctx", None) or _context_named(args)
+    usage = hint = ""
+    if ctx is not None:
+        name = ctx.info_name if ctx.parent is not None else "root"
+        _polish_params(name, ctx.command, lang)
+        pieces = " ".join(ctx.command.collect_usage_pieces(ctx))
+        usage = f"{tr('newuser.help.heading.usage', lang)} {ctx.command_path} {pieces}".rstrip() + "\n"
+        hint = tr("firsthour.usage.help", lang, command=f"{ctx.command_path} -h") + "\n\n"
+    message_id, params = _usage_problem(exc, ctx)
+    text = tr(message_id, lang, **params)
+    try:
+        print(f"{usage}{hint}{tr('error.prefix', lang)}: {text}", file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+    return ExitCode.USAGE
+
+
+def _context_named(args: list[str]):
+    """The context of the command the line names, for an error Click's parser raises before it made one
+    (`--port` with no value): its usage line is still shown. None when the line names no known command."""
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    root = typer.main.get_command(_only_the_command_named(args))
+    command = getattr(root, "commands", {}).get(name) if name else None
+    parent = typer._click.Context(root, info_name="smtpdoctor")
+    return typer._click.Context(command, info_name=name, parent=parent) if command is not None else parent
+
+
+def _usage_problem(exc, ctx) -> tuple[str, dict]:
+    """What Click found wrong, as one of our messages and its parameters (Typer's Click speaks English only)."""
+    import re
+    from difflib import get_close_matches
+
+    from smtpdoctor.render.escape import visible
+    from smtpdoctor.report import phrase
+
+    errors = typer._click.exceptions
+    command = ctx.command if ctx is not None else None
+    message = str(getattr(exc, "message", "") or exc)
+    if isinstance(exc, errors.NoSuchOption):
+        known = [opt for param in getattr(command, "params", ()) if not getattr(param, "hidden", False)
+                 for opt in (*param.opts, *param.secondary_opts) if opt.startswith("--")]
+        meant = get_close_matches(exc.option_name, known, n=1, cutoff=0.6)
+        hint = phrase("firsthour.usage.did_you_mean", name=meant[0]) if meant else ""
+        return "firsthour.usage.no_such_option", {"option": visible(exc.option_name), "hint": hint}
+    if isinstance(exc, errors.MissingParameter):
+        param = exc.param
+        if param is not None and param.param_type_name == "argument":
+            return "firsthour.usage.missing_argument", {"name": param.make_metavar(ctx)}
+        return "firsthour.usage.missing_option", {"name": " / ".join(param.opts) if param is not None else "?"}
+    if isinstance(exc, errors.BadOptionUsage):
+        takes_none = "does not take a value" in message
+        return f"firsthour.usage.{'takes_no_value' if takes_none else 'needs_value'}", {"option": exc.option_name}
+    if isinstance(exc, errors.BadParameter) and exc.param is not None:
+        name = " / ".join(exc.param.opts) or exc.param.make_metavar(ctx)
+        found = re.match(r"(?s)(.*) is not a valid (float|integer|int|boolean)\b", exc.message)
+        if found:
+            kind = {"int": "integer"}.get(found.group(2), found.group(2))
+            return f"firsthour.usage.not_{kind}", {"option": name, "value": visible(found.group(1))}
+        return "firsthour.usage.bad_value", {"option": name, "reason": visible(exc.message)}
+    found = re.match(r"(?s)No such command '(.*?)'\.(?: |\Z)", message)
+    if found:
+        known = list(getattr(command, "commands", {}))
+        meant = get_close_matches(found.group(1), known, n=1, cutoff=0.6)
+        hint = phrase("firsthour.usage.did_you_mean", name=meant[0]) if meant else ""
+        return "firsthour.usage.no_such_command", {"name": visible(found.group(1)), "hint": hint}
+    found = re.match(r"(?s)Got unexpected extra arguments? ?(?:\(s\))? \((.*)\)\Z", message)
+    if found:
+        return "firsthour.usage.extra_argument", {"args": visible(found.group(1))}
+    if message.startswith("Missing command"):
+        return "firsthour.usage.missing_command", {}
+    return "firsthour.usage.other", {"reason": visible(message)}
+
+
+def _args_lang(args: list[str]):
+    from smtpdoctor.render.i18n import detect_lang
+
+    peek = _peek_lang(args)
+    return detect_lang(peek if peek in ("en", "ru") else None, os.environ)
 
 
 def _fatal(message_id: str, args: list[str], **params) -> None:

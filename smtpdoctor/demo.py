@@ -50,6 +50,8 @@ class Scenario:
     port: str = "server"  # server | closed | blackhole
     timeout: float = 10.0
     env: dict[str, str] = field(default_factory=dict)
+    expects: str = "ok.connected"  # the diagnosis this scenario must get: `demo --all` checks it
+
 
     @property
     def description(self) -> str:
@@ -60,25 +62,56 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("healthy", ServerSpec()),
     Scenario("implicit-tls", ServerSpec(implicit_tls=True), secure=True),
-    Scenario("wrong-mode-secure", ServerSpec(), secure=True),
-    Scenario("wrong-mode-plain", ServerSpec(implicit_tls=True), secure=False, timeout=6.0),
-    Scenario("bad-password", ServerSpec(auth_failure=GMAIL_535), password="wrong-password"),
-    Scenario("app-password-required", ServerSpec(auth_failure=GMAIL_534)),
-    Scenario("basic-auth-disabled", ServerSpec(auth_failure=OUTLOOK_139)),
-    Scenario("oauth-only", ServerSpec(smtp_class=OAuthOnlySMTP)),
-    Scenario("sender-unverified", ServerSpec(mail_reply=SENDGRID_550)),
-    Scenario("sender-not-owned", ServerSpec(handler_class=OwnedSenderHandler), env={"SMTP_FROM": NOT_OWNED_FROM}),
-    Scenario("no-starttls", ServerSpec(starttls=False, auth_require_tls=False)),
-    Scenario("self-signed", ServerSpec(cert="untrusted")),
-    Scenario("expired-cert", ServerSpec(cert="expired")),
-    Scenario("wrong-hostname", ServerSpec(cert="wrong_name")),
-    Scenario("no-auth", ServerSpec(smtp_class=NoAuthSMTP)),
-    Scenario("dropped", ServerSpec(smtp_class=DropOnAuthSMTP)),
-    Scenario("silent", ServerSpec(smtp_class=SilentSMTP), timeout=3.0),
-    Scenario("service-unavailable", ServerSpec(smtp_class=BannerSMTP)),
-    Scenario("closed-port", port="closed"),
-    Scenario("egress-blocked", ServerSpec(), port="blackhole", timeout=3.0),
+    Scenario("wrong-mode-secure", ServerSpec(), secure=True, expects="tls.wrong_mode"),
+    Scenario("wrong-mode-plain", ServerSpec(implicit_tls=True), secure=False, timeout=6.0, expects="tls.wrong_mode"),
+    Scenario("bad-password", ServerSpec(auth_failure=GMAIL_535), password="wrong-password",
+             expects="auth.bad_credentials"),
+    Scenario("app-password-required", ServerSpec(auth_failure=GMAIL_534), expects="auth.app_password_required"),
+    Scenario("basic-auth-disabled", ServerSpec(auth_failure=OUTLOOK_139), expects="auth.basic_auth_disabled"),
+    Scenario("oauth-only", ServerSpec(smtp_class=OAuthOnlySMTP), expects="auth.not_supported"),
+    Scenario("sender-unverified", ServerSpec(mail_reply=SENDGRID_550), expects="sender.unverified"),
+    Scenario("sender-not-owned", ServerSpec(handler_class=OwnedSenderHandler), env={"SMTP_FROM": NOT_OWNED_FROM},
+             expects="sender.not_owned"),
+    Scenario("no-starttls", ServerSpec(starttls=False, auth_require_tls=False), expects="tls.starttls_unsupported"),
+    Scenario("self-signed", ServerSpec(cert="untrusted"), expects="tls.cert_untrusted"),
+    Scenario("expired-cert", ServerSpec(cert="expired"), expects="tls.cert_expired"),
+    Scenario("wrong-hostname", ServerSpec(cert="wrong_name"), expects="tls.cert_hostname_mismatch"),
+    Scenario("no-auth", ServerSpec(smtp_class=NoAuthSMTP), expects="auth.not_supported"),
+    Scenario("dropped", ServerSpec(smtp_class=DropOnAuthSMTP), expects="net.reset"),
+    Scenario("silent", ServerSpec(smtp_class=SilentSMTP), timeout=3.0, expects="net.greeting_timeout"),
+    Scenario("service-unavailable", ServerSpec(smtp_class=BannerSMTP), expects="net.server_unavailable"),
+    Scenario("closed-port", port="closed", expects="net.refused"),
+    Scenario("egress-blocked", ServerSpec(), port="blackhole", timeout=3.0, expects="net.egress_blocked"),
 ]}
+
+
+@dataclass(frozen=True)
+class TourStop:
+    """One scenario of `demo --all`: what it got and whether that is the diagnosis it exists to show."""
+
+    name: str
+    expected: str
+    report: Report
+
+    @property
+    def codes(self) -> list[str]:
+        return [f.code for f in self.report.findings]
+
+    @property
+    def as_expected(self) -> bool:
+        """The expected diagnosis leads (or, for a healthy server, is the only thing said)."""
+        return bool(self.codes) and self.codes[0] == self.expected
+
+
+def run_all(on_stop=None) -> list[TourStop]:
+    """Every scenario in turn (`demo --all`); `on_stop(stop)` after each, for progress."""
+    stops = []
+    for name, scenario in SCENARIOS.items():
+        stop = TourStop(name, scenario.expects, run_scenario(name))
+        stops.append(stop)
+        if on_stop is not None:
+            on_stop(stop)
+    return stops
 
 
 def demo_preset(configured_port: int, alternate_port: int) -> ProviderPreset:

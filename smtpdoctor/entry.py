@@ -16,6 +16,8 @@ def main() -> int:
 
     hold_closed_descriptors()  # before the CA store is read on another thread: no file may take fd 1 for stdout
     args = sys.argv[1:]
+    if _asks_version(args) and _print_version():
+        return 0
     command = next((arg for arg in args if not arg.startswith("-")), None)
     if command in _PROBING_COMMANDS and not _NOT_PROBING & set(args):
         from smtpdoctor.probe.trust import warm
@@ -24,3 +26,22 @@ def main() -> int:
     from smtpdoctor.cli import main as cli_main
 
     return cli_main(args)
+
+
+def _asks_version(args: list[str]) -> bool:
+    """`smtpdoctor --version` (with --debug or not), before any command: what Typer would answer, without
+    importing Typer and the program (most of the start-up). Anything else on the line goes to the CLI, which
+    also says what is wrong with it."""
+    return "--version" in args and set(args) <= {"--version", "--debug"}
+
+
+def _print_version() -> bool:
+    """True once the version is written; False when the write failed: the CLI then runs and reports that."""
+    from smtpdoctor import __version__
+
+    try:
+        sys.stdout.write(f"smtpdoctor {__version__}\n")
+        sys.stdout.flush()
+    except (OSError, ValueError, AttributeError):
+        return False
+    return True

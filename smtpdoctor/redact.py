@@ -167,7 +167,9 @@ def _own_text() -> str:
     parts = []
     # providers.toml lies in the package (a wheel) or at the repository's top level (a checkout)
     for path in [*sorted((package / "knowledge").rglob("*.toml")), package.parent / "providers.toml",
-                 *sorted((package / "render").glob("*.py")), package / "report.py"]:
+                 *sorted((package / "render").glob("*.py")), package / "report.py",
+                 *sorted((package / "render" / "templates").rglob("*.html")),  # --format html's markup
+                 *sorted((package / "web" / "templates").rglob("*.html"))]:
         try:
             parts.append(path.read_text(encoding="utf-8"))
         except OSError:

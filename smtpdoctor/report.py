@@ -274,6 +274,52 @@ class PortTable:
 
 
 @dataclass(frozen=True)
+class BounceRecord:
+    """One recipient of a bounce, complaint, auto-reply or provider delivery event (`explain` on mail messages):
+    what the other side said, field by field as written, and how it was read (`reason` in Sisimai's vocabulary,
+    the catalog `code` that explains it and says who must act)."""
+
+    recipient: str | None
+    reason: str = field(default="undefined", metadata=OURS)
+    code: str = field(default="delivery.bounce_unclear", metadata=OURS)
+    variant: str | None = field(default=None, metadata=OURS)
+    kind: str = field(default="failure", metadata=OURS)  # failure | delay | complaint | autoreply | delivered | suppressed
+    hard: bool | None = None  # a permanent failure (True), a temporary one (False); None: not a failure
+    side: str = field(default="", metadata=OURS)  # who must act: sender | list_owner | recipient | provider
+    original_recipient: str | None = None
+    action: str | None = None  # RFC 3464 Action, as written
+    status: str | None = None  # the enhanced status code (RFC 3463)
+    reply_code: str | None = None  # the SMTP reply code
+    diagnostic: Evidence | None = None  # the remote side's words, verbatim
+    remote_host: str | None = None
+    command: str | None = field(default=None, metadata=OURS)  # the SMTP command the failure answered
+    reporting_mta: str | None = None
+    date: str | None = None
+    sender: str | None = None  # the original message's sender
+    subject: str | None = None
+    message_id: str | None = None
+    feedback_type: str | None = None  # RFC 5965 Feedback-Type of a complaint
+    block_list: str | None = None  # the DNS block list a refusal names
+    format: str = field(default="", metadata=OURS)  # which format or provider's events it was read from
+    at: Location | None = None  # where the message or event starts in the input
+
+
+@dataclass(frozen=True)
+class BounceSummary:
+    """What `explain` read of mail messages and provider events: the records (capped), and counts over all."""
+
+    messages: int = 0  # messages and events read
+    records: tuple[BounceRecord, ...] = ()  # in input order, at most --max-matches
+    total: int = 0  # records in all
+    by_reason: tuple[tuple[str, int], ...] = ()  # most frequent first
+    by_domain: tuple[tuple[str, int], ...] = ()  # failures per recipient domain
+    by_host: tuple[tuple[str, int], ...] = ()  # failures per remote host
+    hard: tuple[tuple[str, str, str], ...] = ()  # (address, reason, code): each hard-bounced address once
+    other: int = 0  # messages that were no bounce, complaint or auto-reply
+    damaged: int = 0  # messages that could not be parsed at all
+
+
+@dataclass(frozen=True)
 class Report:
     """The one result of `check`, `dns`, `explain` and each `batch` row: everything a renderer needs."""
 
@@ -298,6 +344,7 @@ class Report:
     platform: str | None = field(default=None, metadata=OURS)  # the hosting platform whose rules applied (platforms.toml id)
     recognised: Phrase | None = None  # how the provider was recognised from DNS ("MX ... → Google Workspace")
     ports: PortTable | None = None  # the port preflight table
+    bounces: BounceSummary | None = None  # explain on mail messages and provider events
 
     def exit_code(self, strict: bool = False) -> ExitCode:
         return self.verdict.exit_code(strict)

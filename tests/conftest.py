@@ -15,7 +15,7 @@ from smtpdoctor.cli import main
 
 SECRET = "Qx9-leak-probe-Staple-77"  # distinctive: if it shows up anywhere, that is a leak
 
-_ENV_PREFIXES = ("SMTP_", "SMTPDOCTOR_", "LANG", "LC_", "RENDER", "NO_COLOR", "GITHUB_")
+_ENV_PREFIXES = ("SMTP_", "SMTPDOCTOR_", "LANG", "LC_", "RENDER", "NO_COLOR", "GITHUB_", "COLUMNS")
 
 
 @dataclass

@@ -142,7 +142,8 @@ def test_invalid_port_is_shown_as_given(run_cli):
 
 
 def test_invalid_secure_is_shown_as_given_not_as_false(run_cli):
-    result = run_cli(["check", "--offline"], env={"SMTP_HOST": "smtp.gmail.com", "SMTP_SECURE": "maybe"})
+    result = run_cli(["check", "--offline"], env={"SMTP_HOST": "smtp.gmail.com", "SMTP_SECURE": "maybe",
+                                                  "COLUMNS": "200"})  # the settings row on one line
     row = next(line for line in result.out.splitlines() if "SMTP_SECURE (environment)" in line)
     assert '"maybe"' in row and "SMTP_SECURE=false" not in row
 
@@ -211,7 +212,7 @@ def test_help_helps(run_cli):
         result = run_cli([command, "-h"])
         assert result.code == 0 and "Usage:" in result.out, command
         assert not re.search(r"<(str|int|float|path|list)[^>]*>|\{file\}|\{files\}", result.out), (command, result.out)
-        assert "Exit codes: 0" in result.out and "130" in result.out
+        assert "Exit codes: 0" in result.out and ("130" in result.out or command == "providers")  # its own codes
         if command != "check" and "--format" in result.out:
             assert "github" not in result.out.split("--format")[1].split("\n")[0], command
     root = run_cli(["-h"]).out

@@ -209,6 +209,46 @@ class SpfResult:
     errors: list[Phrase] = field(default_factory=list)
     failed_lookup: tuple[str, Phrase] | None = None
     all_qualifier: str | None = None
+    typo: tuple[str, str] | None = None  # (the term as written, the term it was meant to be)
+
+
+# RFC 7208 §5/§6: the mechanisms and modifiers. A misspelt one ("ipv4:", "incude:") is an unknown term: the record
+# is a permerror, and the fix is that term, not the duplicate-record advice.
+_SPF_NAMES = ("include", "redirect", "exists", "all", "ip4", "ip6", "mx", "ptr", "a", "exp")
+_SPF_TYPOS = {"ipv4": "ip4", "ipv6": "ip6", "ip": "ip4", "inc": "include", "includes": "include", "inlude": "include"}
+
+
+def spf_typo(term: str) -> str | None:
+    """The term a misspelt SPF term was meant to be ("ipv4:192.0.2.1" -> "ip4:192.0.2.1"), or None."""
+    m = re.match(r"^([+\-~?]?)([A-Za-z][A-Za-z0-9]*)([:=/].*)?$", term)
+    if m is None:
+        return None
+    qualifier, name, rest = m.group(1), m.group(2).lower(), m.group(3) or ""
+    if name in _SPF_NAMES:
+        return None
+    meant = _SPF_TYPOS.get(name)
+    if meant is None:
+        close = [n for n in _SPF_NAMES if len(n) >= 3 and _one_edit(name, n)]
+        meant = close[0] if len(close) == 1 else None
+    if meant is None:
+        return None
+    if meant in ("redirect", "exp") and rest.startswith(":"):
+        rest = "=" + rest[1:]
+    elif meant not in ("redirect", "exp") and rest.startswith("="):
+        rest = ":" + rest[1:]
+    return qualifier + meant + rest
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """One letter added, dropped, changed or two neighbours swapped (Damerau distance 1)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                   and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 def spf_records(records: list[str]) -> list[str]:
@@ -232,6 +272,11 @@ def evaluate_spf(client: DnsClient, domain: str, result: SpfResult, depth: int =
         result.record = record
     for term in record.split()[1:]:
         m = _SPF_TERM.match(term)
+        meant = spf_typo(term) if m is None or m.group("unknown") else None
+        if meant is not None:
+            result.errors.append(phrase("explain3.spf.typo", term=term, suggested=meant))
+            result.typo = result.typo or (term, meant)
+            continue
         if m is None:
             result.errors.append(phrase("dns.spf.unknown_term", term=term))
             continue
@@ -424,8 +469,9 @@ def _check(domain: str, relay: ProviderPreset | None, providers: ProviderCatalog
                                      detail=phrase("dns.spf.duplicate", domain=domain, n=len(records))))
         else:
             if spf.errors:
+                typo = {"variant": "typo", "term": spf.typo[0], "suggested": spf.typo[1]} if spf.typo else {}
                 findings.append(_finding("dns.spf_invalid", evidence=_records(records[0]), domain=domain,
-                                         detail=phrase("dns.spf.error", domain=domain, error=spf.errors[0])))
+                                         detail=phrase("dns.spf.error", domain=domain, error=spf.errors[0]), **typo))
             if spf.lookups > SPF_LOOKUP_LIMIT:
                 findings.append(_finding("dns.spf_too_many_lookups", evidence=_records("\n".join(spf.chain)), domain=domain,
                                          count=spf.lookups))
@@ -482,8 +528,9 @@ def _check(domain: str, relay: ProviderPreset | None, providers: ProviderCatalog
         shown_policy = f"p={policy}" + (f", pct={dmarc.tags['pct']}" if "pct" in dmarc.tags else "")
         if freemail:
             severity = Severity.ERROR if dmarc.enforcing or relay.sender_rule == "verified_domain" else Severity.WARNING
-            findings.append(_finding("sender.dmarc_rejected", evidence=dmarc_evidence(dmarc),
-                                     severity=severity, variant="route", provider=relay.id, domain=domain,
+            findings.append(_finding("sender.dmarc_rejected", evidence=dmarc_evidence(dmarc),  # p=none: no rejection
+                                     severity=severity, variant="route" if dmarc.enforcing else "route_monitor",
+                                     provider=relay.id, domain=domain,
                                      relay=relay.name, own_host=owner.example_host(), policy=shown_policy))
         elif dmarc.enforcing and relay.spf_include and relay.dkim_selectors and not spf_authorised and not dkim_found:
             findings.append(_finding("sender.dmarc_rejected", evidence=dmarc_evidence(dmarc),

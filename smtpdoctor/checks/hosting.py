@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
@@ -18,12 +18,17 @@ from smtpdoctor.knowledge.ports import preference  # noqa: E402
 PASSWORD_ONLY_CODES = {"auth.basic_auth_disabled", "config.password_format"}
 
 
-@dataclass
 class Hosting:
-    preset: ProviderPreset | None
-    recognition: object | None = None  # checks.dns.Recognition
-    host_from_dns: bool = False  # no host was set: the provider's host is a suggestion, not a probe target
-    dns: object | None = None  # checks.dns.DnsClient: the run's one resolver state and --max-time deadline
+    """Who hosts the mailbox, as far as the check knows (a plain class: one per check)."""
+
+    __slots__ = ("preset", "recognition", "host_from_dns", "dns")
+
+    def __init__(self, preset: ProviderPreset | None, recognition: object | None = None, host_from_dns: bool = False,
+                 dns: object | None = None) -> None:
+        self.preset = preset
+        self.recognition = recognition  # checks.dns.Recognition
+        self.host_from_dns = host_from_dns  # no host was set: the provider's host is a suggestion, not a probe target
+        self.dns = dns  # checks.dns.DnsClient: the run's one resolver state and --max-time deadline
 
     @property
     def provider(self) -> tuple[str | None, str | None]:
@@ -142,15 +147,26 @@ def port_table(settings, preset: ProviderPreset | None, options, findings: list[
     """Race every SMTP port per IP family within one --timeout; a verdict, and `all_ports` when nothing connects.
     `client` (the run's checks.dns.DnsClient) carries the --max-time deadline the host lookup keeps to."""
     from smtpdoctor.knowledge.ports import preflight_ports
-    from smtpdoctor.probe.ports import open_ports, preflight
+    from smtpdoctor.probe.ports import preflight
 
     addresses = _addresses(settings.host, settings.port, options, getattr(client, "deadline", None))
     if not addresses:
         return None, []
     ports = [*preflight_ports(), *(p.port for p in preset.ports)] if preset else list(preflight_ports())
     table = preflight(settings.host, settings.port, ports, addresses, options.timeout, getattr(client, "deadline", None))
+    return read_table(table, settings, preset, findings)
+
+
+def read_table(table: PortTable, settings, preset: ProviderPreset | None,
+               findings: list[Finding]) -> tuple[PortTable, list[Finding]]:
+    """The table's verdict: the configured port works, another one does (use it), the host answers but no SMTP
+    port connects (refused: no block on the way), or nothing answers at all (`net.egress_blocked`, all_ports).
+    For `--ports` and for the ports the probe raced while its connect went unanswered."""
+    from smtpdoctor.probe.ports import open_ports
+
     working = open_ports(table)
     added: list[Finding] = []
+    refused = list(dict.fromkeys(a.port for a in table.attempts if a.status == "refused"))
     if settings.port in working:
         verdict = phrase("platform.ports.verdict_ok", port=settings.port)
     elif working:
@@ -158,6 +174,8 @@ def port_table(settings, preset: ProviderPreset | None, options, findings: list[
         mode = preset.mode_of(best) if preset else None
         secure = mode.secure if mode is not None else best in (465, 2465, 8465)
         verdict = phrase("platform.ports.verdict_other", port=settings.port, working_port=best, working_secure=secure)
+    elif refused:  # refusals come from the host itself: it is up, and the network lets SMTP through to it
+        verdict = phrase("speed.ports.verdict_host_up", answered=", ".join(map(str, sorted(refused, key=preference))))
     else:
         verdict = phrase("platform.ports.verdict_none")
         if all(a.status in ("timeout", "no_address") for a in table.attempts) and \
@@ -167,9 +185,3 @@ def port_table(settings, preset: ProviderPreset | None, options, findings: list[
                                          "ports": tuple(dict.fromkeys(a.port for a in table.attempts)),
                                          "timeout": phrase("probe.unit.seconds", n=table.timeout)}))
     return replace(table, verdict=verdict), added
-
-
-def connect_timed_out(steps) -> bool:
-    # A connect cut short by --max-time says nothing about the port, and racing more ports would overrun the limit.
-    return any(s.name is StepName.CONNECT and s.code in ("net.timeout", "net.egress_blocked")
-               and not (s.detail is not None and s.detail.id == "hardening.probe.max_time") for s in steps)

@@ -106,12 +106,22 @@ def check_whitespace(inp: SettingsInput, preset: ProviderPreset | None, provider
             continue
         cleaned = suggest_host(value, providers) if field == "host" else clean_text(value)
         variant = "crlf" if crlf and not (has_quotes or outer_space) else ("quotes" if has_quotes else None)
+        variant = variant or ("port" if field == "port" else None)  # a port is read as a number, not used as text
         yield _f("config.whitespace", inp, field, variant=variant,
                  params={"shown": shown(value), "suggested": cleaned})
     pw = inp.password
     if preset and preset.password.strip_spaces and pw and " " in clean_text(pw.value):
         yield _f("config.whitespace", inp, "password", variant="app_password_spaces",
                  params=password_shape(clean_text(pw.value)))
+
+
+def _mode_of_port(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPreset | None):
+    """The TLS mode the configured port speaks (the provider's, else the standard one), when a port is given."""
+    from smtpdoctor.knowledge.ports import standard_modes
+
+    if inp.port is None:
+        return None
+    return (preset.mode_of(settings.port) if preset else None) or standard_modes().get(settings.port)
 
 
 def check_missing(inp: SettingsInput, preset: ProviderPreset | None, deferred: frozenset[str] = frozenset(),
@@ -190,9 +200,15 @@ def check_port_and_mode(inp: SettingsInput, settings: SmtpSettings, preset: Prov
             yield _f("config.invalid_port", inp, "port", variant="mailbox_port",
                      params={"shown": port, "protocol": MAILBOX_PORTS[port], "suggested": suggested})
     if inp.secure is not None and parse_bool(inp.secure.value) is None:
-        # The accepted words themselves, the same in every language.
-        yield _f("config.invalid_value", inp, "secure", params={
-            "shown": shown(inp.secure.value), "expected": "true / false (1 / 0, yes / no)"})
+        meant = _mode_of_port(inp, settings, preset) if port_ok else None
+        if meant is not None:  # "tls" on 587: the port says which of true / false is meant
+            yield _f("config.invalid_value", inp, "secure", variant="by_port", params={
+                "shown": shown(inp.secure.value), "port": settings.port, "meant": str(meant.secure).lower(),
+                "mode": phrase("newuser.mode.tls" if meant.secure else "newuser.mode.starttls")})
+        else:
+            # The accepted words themselves, the same in every language.
+            yield _f("config.invalid_value", inp, "secure", params={
+                "shown": shown(inp.secure.value), "expected": "true / false (1 / 0, yes / no)"})
     if inp.url_problem is not None:
         detail = (Evidence(EvidenceKind.SYSTEM, inp.url_error) if inp.url_error
                   else phrase(f"static.url.{inp.url_problem}"))
@@ -415,7 +431,8 @@ def check_sender(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPre
         if preset.kind == "relay" and inp.sender is None:
             yield _f("config.sender_invalid", variant="missing", provider=preset.id,
                      source=ValueSource(kind="default", name="SMTP_FROM"),
-                     params={"user": shown(settings.user or ""), "provider": preset.display_name()})
+                     params={**({"user": shown(settings.user)} if settings.user else {}),  # none: that sentence goes
+                             "provider": preset.display_name()})
         return
     domain = sender.rsplit("@", 1)[1].lower()
     owner = providers.by_domain(domain)

@@ -59,10 +59,19 @@ class Reading:
     runner_up: Reading | None = None
     variant: str | None = None  # the catalog variant that explains this reading
     reply_code: int | None = None  # the basic code of the first failure reply the record quotes
+    reply_status: str | None = None  # the enhanced code of the first failure reply that has one ("5.4.5")
+    # Order among readings (not shown): a reply's own words that name the cause (a strong wording) come right after
+    # a provider's phrase and before any status code, the longer wording first ("Sender verify failed" over the
+    # "Unrouteable address" it quotes).
+    rank: tuple[float, int] = (0.0, 0)
 
     @property
     def level(self) -> int:
         return LEVELS.index(self.kind)
+
+    @property
+    def order(self) -> tuple[float, int]:
+        return self.rank if self.rank[0] else (float(self.level), 0)
 
 
 # -- extraction ------------------------------------------------------------------------------------
@@ -80,13 +89,26 @@ _REPLY_LEAD = re.compile(r"(?:^|[:'\"(\[<>|*=]|\b(?:said|reply|response|responde
 # Symfony's 'got code "530"', a bare "(535)", JavaMail's "nested exception ... 535", MailKit's
 # "AuthenticationException: 535: text" (only after MailKit's own type names: "Error: 503: Service
 # Unavailable" is an HTTP client's).
+# RFC 5321 §4.2.1 defines second digits 0-5 only: "TLS alert, unknown CA (560)" is curl's, not a reply.
 _CODE_FORMS = re.compile(
     r"\((\d{3}),\s*b?['\"](?:([245]\.\d{1,3}\.\d{1,3})\b)?"
-    r"|(?:responseCode|smtpCode|reply_?code|\bcode)\W{0,3}[:=]\s*['\"]?([2-5]\d\d)\b"
-    r"|(?:got code \"?|smtp-server response: |failed: |code |(?:SmtpCommandException|SmtpProtocolException|AuthenticationException|ServiceNotAuthenticatedException): (?=[45]\d\d: ))([2-5]\d\d)\b"
-    r"|(?:^|[\s(\[])\(([45]\d\d)\)",
+    r"|(?:responseCode|smtpCode|reply_?code|\bcode)\W{0,3}[:=]\s*['\"]?([2-5][0-5]\d)\b"
+    r"|(?:got code \"?|smtp-server response: |failed: |code |(?:SmtpCommandException|SmtpProtocolException|AuthenticationException|ServiceNotAuthenticatedException): (?=[45]\d\d: ))([2-5][0-5]\d)\b"
+    r"|(?:^|[\s(\[])\(([45][0-5]\d)\)",
     re.I)
+# curl's verbose trace of TLS records: "* TLSv1.3 (OUT), TLS alert, certificate expired (557):" (lib/vtls/openssl.c
+# ossl_trace: the number is curl's own, the TLS content and message type).
+_CURL_TLS_TRACE = re.compile(r"\((?:IN|OUT)\), TLS [\w ]{1,40}, [^\n]{0,80}$")
 _ENHANCED = re.compile(r"(?<![\w.@/:=#+-])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.%-])")  # "5.4.5SMTP": PHPMailer glues
+# An HTTP API's answer (a sending API's SDK error, a logged response): its 401/403/429 is an HTTP status, never an
+# SMTP reply (RFC 9110 status codes share the numbers). The record says so by its shape or by the words around the
+# number; an enhanced status code (X.Y.Z) is SMTP's own and still counts.
+_HTTP_RECORD = re.compile(r'"?statusCode"?\s*[:=]|"ErrorCode"\s*:|"error_code"\s*:|\bResponseError\b|MailgunAPIError|'
+                          r'BrevoError|\bHTTPError\b|\bHTTP Error \d{3}|An error occurred \(\w+\) when calling the|'
+                          r'\bAPI error\b|\bapi error\b|\bStatus code: \d{3}', re.I)
+_HTTP_BEFORE = re.compile(r"(?:\bHTTP(?:/[\d.]+)?|\bstatus(?:[ _]?code)?)\W{0,3}$", re.I)
+_HTTP_AFTER = re.compile(r"\W{0,3}(?:Unauthorized|Forbidden|Not Found|Too Many Requests|Bad Request|Payment Required|"
+                         r"Unprocessable Entity|Client Error)\b", re.I)
 _SMTP_CONTEXT = re.compile(r"smtp|mail|auth|rcpt|starttls|ehlo|helo|postfix|exim|gsmtp|relay|mailbox|sender|"
                            r"recipient|response|reply|server", re.I)
 # Perl's Net::Cmd invents "421 [Net::SMTP] Connection closed" when the socket ends: no server said it.
@@ -159,10 +181,15 @@ def replies_in(text: str) -> list[Reply]:
     """Every status in the record, in order of appearance; an enhanced code alone counts only in an SMTP context."""
     found: list[tuple[int, Reply]] = []
     taken = _Spans()
+    http = _HTTP_RECORD.search(text) is not None
     for m in _REPLY.finditer(text):
         if _INVENTED.match(text, m.end()):
             continue
         basic = int(m.group(1))
+        if m.group(3) is None and (http or _HTTP_BEFORE.search(text[max(0, m.start() - 16):m.start()])
+                                   or _HTTP_AFTER.match(text, m.end(1))):
+            taken.add(*m.span())
+            continue  # an HTTP status
         if m.group(3) is None:
             if not (basic >= 400 or basic in (220, 221, 235, 250, 251, 334, 354)):
                 continue
@@ -175,6 +202,10 @@ def replies_in(text: str) -> list[Reply]:
             continue  # the same code, already read in its plain form
         if _INVENTED.match(text, m.end()):
             continue
+        if http and m.group(2) is None:
+            continue  # an HTTP status in an API's answer
+        if m.group(5) and _CURL_TLS_TRACE.search(text, max(0, m.start() - 160), m.start()):
+            continue  # curl's trace numbers TLS messages: "TLS alert, certificate expired (557)"
         basic = next(int(g) for g in (m.group(1), m.group(3), m.group(4), m.group(5)) if g)
         found.append((m.start(), Reply(basic, m.group(2))))
         taken.add(*m.span())
@@ -237,7 +268,8 @@ class EvidenceEngine:
     def needles(self) -> set[str]:
         return self.matcher.all_needles() | self.knowledge.needles()
 
-    def read(self, text: str, command: str | None = None, areas: tuple[str, ...] | None = None) -> Reading | None:
+    def read(self, text: str, command: str | None = None, areas: tuple[str, ...] | None = None,
+             frames: str | None = None) -> Reading | None:
         """The decisive reading of one record or reply; `command` when the caller knows it (the probe).
 
         `areas` (probe only) prefers codes of those areas among readings of the SAME strength: a reply
@@ -245,6 +277,8 @@ class EvidenceEngine:
         text = text[:RAW_LIMIT]
         if not text.isascii():
             text = _LONE_SURROGATE.sub("\ufffd", text)  # the matchers read UTF-8, which has no lone surrogate
+        if '\\"' in text:
+            text = text.replace('\\"', '"')  # a quoted log line's escaped quotes: the reply inside reads as written
         flat = unwrap(text)
         replies = replies_in(flat)
         if command is None and replies:  # the command only changes what a status code means
@@ -254,15 +288,20 @@ class EvidenceEngine:
         readings: list[Reading] = []
         self._phrases(flat, command, readings)
         self._statuses(flat, replies, command, readings)
-        self._terms(flat, command, readings)
+        failure = any(not r.code.startswith("ok.") for r in readings) or any(r.failed for r in replies)
+        self._terms(flat, command, readings, failure)
         if not readings:
             return None
         # Strongest kind first; among equals, the caller's areas, then the wording that says the most.
         # Strongest kind first; among equals, the caller's areas, then the catalog's own order (its patterns
         # are ordered by priority, provider first), then the vocabulary's. (Ordering equals by how much of
         # the record the wording covers was measured: it loses 1 point on the corpus, so it is not used.)
-        readings.sort(key=lambda r: (r.level, 0 if areas is None or r.code.split(".")[0] in areas else 1))
+        readings.sort(key=lambda r: (r.order, 0 if areas is None or r.code.split(".")[0] in areas else 1))
         best = readings[0]
+        if best.rank[0] and best.variant is None:
+            # The reply's words come first only to overrule its number; where the exact code says the same,
+            # the code (a registry meaning) is named as what decided.
+            best = next((r for r in readings if r.kind == "enhanced_code" and r.code == best.code), best)
         if best.code.startswith("ok."):
             # A success must be unambiguous: a record that also says what went wrong ("Expected response code
             # 354 but got code 250", "250 Accepted … Connection closed unexpectedly") reports a failure.
@@ -284,9 +323,17 @@ class EvidenceEngine:
             # greeting (or is dropped) is in the wrong TLS mode; the record names the port, so it decides.
             best = Reading("tls.wrong_mode", best.kind, best.value, best.command, best.provider, best.certain,
                            best.params)
+        best = _structure(best, flat if frames is None else frames + "\n" + flat)
+        if best.variant == "listed_ip":
+            listed = _LIST_NAME.search(flat)
+            if listed:
+                best = replace(best, params={**best.params, "list": next(g for g in listed.groups() if g)})
+            else:
+                best = replace(best, variant="listed_unnamed")
         runner_up = next((r for r in readings if r.code != best.code), None)
         failed = next((r.basic for r in replies if r.failed and r.basic), None)
-        return replace(best, runner_up=runner_up, reply_code=failed)
+        status = next((r.enhanced for r in replies if r.failed and r.enhanced), None)
+        return replace(best, runner_up=runner_up, reply_code=failed, reply_status=status)
 
     def _phrases(self, text: str, command: str | None, out: list[Reading]) -> None:
         for hit in self.matcher.all_matches(text):
@@ -333,16 +380,29 @@ class EvidenceEngine:
                 out.append(Reading("smtp.reply_error", "generic", reply.shown(), command, certain=False,
                                    params=self._params(reply)))
 
-    def _terms(self, text: str, command: str | None, out: list[Reading]) -> None:
+    def _terms(self, text: str, command: str | None, out: list[Reading], failure: bool = True) -> None:
         lowered = text.lower()
         present = self._term_present(lowered)
         if not present:
             return
-        for term, needles in self._term_needles:
-            if not present.isdisjoint(needles) and term.found_in(text, lowered):
-                out.append(Reading(term.finding, "wrapper" if term.weak else "phrase",
-                                   term.literal or term.regex.pattern, command, certain=not term.weak,
-                                   variant=term.variant))
+        pending: list[Reading] = []  # reply wordings: kept when the record reports a failure
+        found = [(term, span) for term, needles in self._term_needles
+                 if not present.isdisjoint(needles) and (span := term.span_in(text, lowered)) is not None]
+        for term, (start, end) in found:
+            rank = (0.0, 0)
+            if term.strong:
+                # A strong wording inside a longer one is that one's word, not the reply's: Exim's own
+                # "authentication required but server did not advertise AUTH support" is no "Authentication
+                # required" from a server.
+                if any(s <= start and end <= e and e - s > end - start for _, (s, e) in found):
+                    continue
+                rank = (0.5, start - end)
+            kind = "provider_phrase" if term.provider else "wrapper" if term.weak else "phrase"
+            reading = Reading(term.finding, kind, term.literal or term.regex.pattern, command, term.provider,
+                              certain=not term.weak, variant=term.variant, rank=rank)
+            (pending if term.needs_failure else out).append(reading)
+        if pending and (failure or any(not r.code.startswith("ok.") for r in out)):
+            out.extend(pending)  # "spam", "user unknown" in a line that reports no failure are just words
 
     @staticmethod
     def _params(reply: Reply) -> dict[str, Param]:
@@ -357,6 +417,30 @@ def _needles_or_none(regex: str) -> frozenset[str] | None:
         return frozenset(needles_for(regex))
     except ValueError:
         return None
+
+
+# The list a blocklist refusal names: Postfix "blocked using zen.spamhaus.org", Exim "in a black list at
+# zen.spamhaus.org", "listed at/on/in bl.spamcop.net"; Microsoft's own list has no DNS name.
+_LIST_NAME = re.compile(r"blocked using ([\w.-]+\.[a-z]{2,})|black ?list at ([\w.-]+\.[a-z]{2,})|"
+                        r"listed (?:at|on|in|by) ([\w.-]+\.[a-z]{2,})", re.I)
+# EHLO keywords as logs show them: a list with STARTTLS and without AUTH is a server that offers login only after
+# TLS (RFC 3207 §4.2: the client must discard what it knew and EHLO again; RFC 4954 §4: AUTH may be offered only then).
+_EHLO_STARTTLS = re.compile(r"(?:^|[\s'\\n-])STARTTLS\b")
+_EHLO_AUTH = re.compile(r"(?:^|[\s'\\n-])AUTH[ =](?:PLAIN|LOGIN|CRAM|DIGEST|XOAUTH|OAUTH|GSSAPI|NTLM|SCRAM)", re.I)
+# A library's own frames name the step that failed: smtplib's connect() reading the greeting in getreply()
+# (Lib/smtplib.py: connect -> getreply), JavaMail's readServerResponse from openServer, Net::SMTP's new -> response.
+_GREETING_FRAMES = re.compile(r"in connect\b.{0,600}in getreply\b|openServer.{0,300}readServerResponse|"
+                              r"Net::SMTP::new.{0,300}response", re.S)
+
+
+def _structure(best: Reading, text: str) -> Reading:
+    """What the record's structure says of the step: an EHLO list offering STARTTLS and no AUTH means TLS first
+    (a client told "no AUTH" there never started TLS); frames of the greeting read mean a wait for the greeting."""
+    if best.code == "auth.not_supported" and _EHLO_STARTTLS.search(text) and not _EHLO_AUTH.search(text):
+        return replace(best, code="auth.requires_tls", variant=None)
+    if best.code in ("net.timeout", "net.egress_blocked") and _GREETING_FRAMES.search(text):
+        return replace(best, code="net.greeting_timeout", variant=None)
+    return best
 
 
 _PHRASE_LEVEL = LEVELS.index("phrase")

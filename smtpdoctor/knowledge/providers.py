@@ -96,6 +96,7 @@ class ProviderPreset:
     notes: Bilingual | None = None
     corrections: Bilingual | None = None
     log_hints: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # public pages the facts come from (shown in JSON, not read by the checks)
 
     @classmethod
     def from_dict(cls, provider_id: str, d: Mapping) -> ProviderPreset:
@@ -120,6 +121,7 @@ class ProviderPreset:
             dkim_selectors=tuple(d.get("dkim_selectors", ())), dmarc_policies=dict(d.get("dmarc_policies", {})),
             prerequisites=text("prerequisites"), free_tier=text("free_tier"), sandbox=text("sandbox"),
             notes=text("notes"), corrections=text("corrections"), log_hints=tuple(d.get("log_hints", ())),
+            sources=tuple(d.get("sources", ())),
         )
 
     def to_json(self) -> dict:

@@ -98,6 +98,7 @@ class ProviderPresetSchema(BaseModel):
     notes: Bilingual | None = None
     corrections: Bilingual | None = None
     log_hints: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)  # public pages the facts come from (not read by the checks)
 
     @model_validator(mode="after")
     def _consistent(self) -> ProviderPresetSchema:

@@ -5,6 +5,9 @@ and how logs name the command a reply answered. All of it is data in this folder
     enhanced_codes.toml   X.Y.Z -> meaning, finding, per-command findings, provider-defined codes
     reply_codes.toml      basic code x command -> finding
     vocabularies.toml     errno names, timeouts, TLS errors, client messages (weak = wrapper tokens)
+    wordings.toml         what a reply's own words mean on any 4xx/5xx, in English and Russian (strong = read
+                          before its status codes), and client layer markers in other languages
+    http_apis.toml        the HTTP sending APIs' documented error answers (each with its provider and status)
     commands.toml         how a log says which command a reply answered
 
 Each file is checked by `status_schema` when it is parsed anew (pydantic, not on the hot path).
@@ -61,11 +64,26 @@ class Term:
     regex: re.Pattern[str] | None
     source: str
     variant: str | None = None  # the catalog variant of `finding` that explains this wording
+    strong: bool = False  # the reply's own words name the cause: read before its status codes
+    provider: str | None = None  # an HTTP API's own answer: that provider's wording
+
+    @property
+    def needs_failure(self) -> bool:
+        """A reply's wording ("spam", "user unknown") means a failure only in a record that reports one."""
+        return self.kind == "reply"
 
     def found_in(self, text: str, lowered: str) -> bool:
         if self.literal is not None:
             return self.literal in lowered
         return bool(self.regex.search(text))
+
+    def span_in(self, text: str, lowered: str) -> tuple[int, int] | None:
+        """Where the wording first occurs (a literal in the lower-cased text), or None."""
+        if self.literal is not None:
+            at = lowered.find(self.literal)
+            return None if at < 0 else (at, at + len(self.literal))
+        found = self.regex.search(text)
+        return found.span() if found else None
 
 
 @dataclass(frozen=True)
@@ -152,11 +170,12 @@ def load_status_knowledge() -> StatusKnowledge:
     replies = {(str(r["code"]), r["command"]): ReplyRule(str(r["code"]), r["command"], r.get("finding"), r["meaning"],
                                                          r.get("variant"))
                for r in replies_raw.get("reply", [])}
-    vocab = _read("vocabularies.toml", _validator("vocabulary"))
+    raw_terms = [t for name in ("vocabularies.toml", "wordings.toml", "http_apis.toml")
+                 for t in _read(name, _validator("vocabulary")).get("term", [])]
     terms = tuple(Term(t["kind"], t["finding"], t.get("strength") == "weak",
                        t["match"].lower() if t.get("match") else None, _pattern(t.get("regex")), t["source"],
-                       t.get("variant"))
-                  for t in vocab.get("term", []))
+                       t.get("variant"), t.get("strength") == "strong", t.get("provider"))
+                  for t in raw_terms)
     cues_raw = _read("commands.toml", _validator("commands"))
     commands = tuple(CommandCue(c.get("command", ""), re.compile(c["regex"], re.I), c.get("group", 0))
                      for c in cues_raw.get("cue", []))

@@ -82,11 +82,16 @@ class ReplyFile(_Strict):
 class TermEntry(_Strict):
     match: str | None = None
     regex: str | None = None
-    kind: Literal["errno", "timeout", "tls", "client", "dns"]
+    # reply: what a server's reply says, read on any 4xx/5xx (wordings.toml); http_api: an HTTP sending API's
+    # documented error answer (http_apis.toml, with its provider and HTTP status)
+    kind: Literal["errno", "timeout", "tls", "client", "dns", "reply", "http_api"]
     finding: str
     source: str
     example: str
-    strength: Literal["weak"] | None = None
+    strength: Literal["weak", "strong"] | None = None
+    provider: str | None = None
+    status: int | None = None
+    name: str | None = None
     variant: str | None = None
     note: str | None = None
 

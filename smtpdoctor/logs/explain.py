@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import BinaryIO
 
@@ -12,6 +11,9 @@ from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.knowledge.evidence import engine_for
 from smtpdoctor.logs.mask import mask_secrets
 from smtpdoctor.logs.scan import example_of, LogMatch, LogScanner, open_log
+from smtpdoctor.logs.threads import FailureThreads
+from smtpdoctor.messages.detect import InputKind
+from smtpdoctor.messages.source import open_input
 from smtpdoctor.report import (Decision, Evidence, EvidenceKind, FileStat, Finding, LastFailure, Location, LogMatchRef,
                                LogSummary, Occurrences, Report, Severity)
 
@@ -49,38 +51,9 @@ def _endless_device(path: str) -> bool:
         return not handle.isatty()
 
 
-# What a client says after a failure it has just reported: RFC 5321 §3.8: a 421 reply announces that the
-# server closes the channel; after any final refusal a client QUITs or drops the connection, and libraries
-# then report "closed unexpectedly" / "could not connect"; a client's summary line names only the layer
-# ("SMTP Error: Could not authenticate.") or repeats the reply code ("curl: (55) MAIL failed: 530"). Right
-# after the failure, these lines are that failure's consequence, not a second one.
-CONSEQUENCES = frozenset({"net.reset", "smtp.connection_failed"})
-# It must follow at once: the next match, at most GAP_LINES after the cause's record ends (a client's
-# "-> QUIT" may stand between), and, when both lines carry a timestamp, in the same minute.
-GAP_LINES = 2
-_STAMP = re.compile(r"^\W{0,2}(\d{4}-\d\d-\d\d[T ]\d\d:\d\d)")
-
-
 def _can_cause(m: LogMatch, severity: Severity) -> bool:
-    """A failure the text states for certain (not a wrapper's guess): what may have consequences."""
-    return (severity in (Severity.ERROR, Severity.WARNING) and m.certain and m.code not in CONSEQUENCES
-            and m.reading is not None and m.reading.kind != "wrapper")
-
-
-def _is_consequence(m: LogMatch, cause: LogMatch | None) -> bool:
-    if cause is None or m.file != cause.file or m.reading is None:
-        return False
-    if not 0 < m.line - (cause.line + cause.lines - 1) <= GAP_LINES:
-        return False
-    stamps = _STAMP.match(m.text), _STAMP.match(cause.text)
-    if all(stamps) and stamps[0].group(1) != stamps[1].group(1):
-        return False
-    if m.reading.kind == "wrapper":
-        return True  # names the layer only
-    if m.code in CONSEQUENCES:
-        return cause.reading.reply_code is not None  # the hang-up after a server's refusal
-    said, again = cause.reading.reply_code, m.reading.reply_code
-    return said is not None and said == again and m.reading.level > cause.reading.level  # the same reply, read less well
+    """A failure the text states (not a wrapper naming a layer): the lines after it may only repeat it."""
+    return severity in (Severity.ERROR, Severity.WARNING) and m.reading is not None and m.reading.kind != "wrapper"
 
 
 def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = None, max_matches: int = 1000,
@@ -99,7 +72,14 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     written_by: dict[str, str | None] = {}  # file -> the framework its markers name
     sniffer: list = []  # the stream being read (prescribe.logsource.Sniffer)
 
-    last_cause: list[LogMatch] = []  # the latest match, when it is a failure the text states for certain
+
+    def severity(code: str) -> Severity:
+        known = severity_of_code.get(code)
+        if known is None:
+            known = severity_of_code[code] = catalog.severity_of(Finding(code=code))
+        return known
+
+    threads = FailureThreads(lambda m: _can_cause(m, severity(m.code)))  # one diagnosis per failure, however told
 
     def count(owner: LogMatch, m: LogMatch) -> None:
         """One more line of `owner`'s diagnosis (m itself, or a line that only repeats owner's failure)."""
@@ -115,26 +95,27 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
         if len(matches) < max_matches:
             matches.append(LogMatchRef(file=m.file, line=m.line, code=owner.code, provider=owner.provider))
 
-    def on_match(m: LogMatch) -> None:
-        if sniffer:
-            sniffer[0].look()  # which framework wrote the lines around it
-        cause = last_cause[0] if last_cause else None
-        if _is_consequence(m, cause):
-            count(cause, m)  # the same failure, told again by the client: not a diagnosis of its own
+    def settle(owner: LogMatch, m: LogMatch) -> None:
+        if owner is not m:
+            count(owner, m)  # the same failure, told again (or announced) by the client: not a diagnosis of its own
             return
-        severity = severity_of_code.get(m.code)
-        if severity is None:
-            severity = severity_of_code[m.code] = catalog.severity_of(Finding(code=m.code))
-        last_cause[:] = [m] if _can_cause(m, severity) else []
         count(m, m)
-        if severity is Severity.ERROR:
+        level = severity(m.code)
+        if level is Severity.ERROR:
             if "last" not in streak or streak["last"].code != m.code:
                 streak["start"] = m
             streak["last"] = m
             last_ok.clear()
-        elif severity is Severity.OK:
+        elif level is Severity.OK:
             last_ok[:] = [m]
 
+    def on_match(m: LogMatch) -> None:
+        if sniffer:
+            sniffer[0].look()  # which framework wrote the lines around it
+        for owner, line in threads.feed(m):
+            settle(owner, line)
+
+    bounces = None  # messages.collect.Collector, when an input is mail (a bounce, an mbox, a maildir, provider events)
     for path in paths or ["-"]:
         name = "<stdin>" if path == "-" else path
         try:
@@ -142,9 +123,16 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
                 from smtpdoctor.errors import NOT_A_FILE
 
                 raise InputError("error.log_unreadable", file=name, reason=NOT_A_FILE)
-            stream = open_log(path, stdin)
+            kind, stream = open_input(path, stdin)
         except OSError as exc:
             raise InputError("error.log_unreadable", file=name, reason=os_reason(exc)) from exc
+        if kind is not InputKind.LOG:  # the email package is imported only here, when mail was recognised
+            from smtpdoctor.messages.inputs import read_input
+            from smtpdoctor.messages.collect import Collector
+
+            bounces = bounces or Collector(max_matches)
+            read_input(kind, stream, path, name, bounces)
+            continue
         from smtpdoctor.prescribe.logsource import Sniffer
 
         stream = Sniffer(stream)  # which framework wrote it: its fixes then use that framework's setting names
@@ -152,6 +140,8 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
         try:
             with stream:
                 lines = scanner.scan(stream, name, on_match)
+            for owner, line in threads.flush():
+                settle(owner, line)
         except (OSError, EOFError) as exc:  # a read error of the file itself
             raise InputError("error.log_unreadable", file=name, reason=os_reason(exc)) from exc
         files.append(FileStat(name=name, lines=lines))
@@ -172,5 +162,7 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     # One framework for the diagnoses' files: their fixes in its names (mixed logs keep the catalog's SMTP_*).
     named = {written_by.get(g.first.file) for g in groups.values()}
     fmt, naming = naming_of(named.pop() if len(named) == 1 else None)
-    return diagnose([*(g.finding() for g in groups.values()), *damaged], catalog, "explain", logs=summary,
-                    elapsed_ms=round((time.perf_counter() - started) * 1000, 1), source_format=fmt, naming=naming)
+    mail = bounces.findings() if bounces is not None else []
+    return diagnose([*(g.finding() for g in groups.values()), *damaged, *mail], catalog, "explain", logs=summary,
+                    elapsed_ms=round((time.perf_counter() - started) * 1000, 1), source_format=fmt, naming=naming,
+                    bounces=bounces.summary() if bounces is not None else None)

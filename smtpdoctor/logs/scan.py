@@ -263,6 +263,7 @@ class LogScanner:
     def __init__(self, engine: EvidenceEngine, provider_hints: dict[str, list[str]] | None = None) -> None:
         self.engine = engine
         self.prefilter = Prefilter([*engine.needles(), *FALLBACK_NEEDLES])
+        self._frames: tuple[int, str] | None = None  # (the line right after a traceback's frames, their text)
         # Longest hints first, so "eu.mailgun" wins over "mailgun".
         self.hints = sorted(((h.lower(), pid) for pid, hs in (provider_hints or {}).items() for h in hs),
                             key=lambda item: -len(item[0]))
@@ -277,6 +278,10 @@ class LogScanner:
         dropping = False  # inside a line longer than MAX_RECORD: skip to its end
         line_base = 1
         total_lines = 0
+        # The latest block is read only when the next one arrives, or with the unterminated last line at the
+        # end: that line may continue the record above it (an indented " SMTP code: 530" with no newline after
+        # it), and read on its own it would be a second diagnosis of the same failure.
+        held: tuple[bytes, int] | None = None
         while True:
             chunk = stream.read(CHUNK)
             if not chunk:
@@ -296,13 +301,17 @@ class LogScanner:
             block, carry = data[: cut + 1], data[cut + 1:]
             if len(carry) > MAX_RECORD:
                 carry, dropping = carry[:MAX_RECORD], True
-            self._scan_block(cut_long_lines(block), name, line_base, on_match)
+            if held is not None:
+                self._scan_block(held[0], name, held[1], on_match)
+            held = (cut_long_lines(block), line_base)
             newlines = block.count(b"\n")
             line_base += newlines
             total_lines += newlines
         if carry:
-            self._scan_block(carry + b"\n", name, line_base, on_match)
             total_lines += 1
+            held = (held[0] + carry + b"\n", held[1]) if held is not None else (carry + b"\n", line_base)
+        if held is not None:
+            self._scan_block(held[0], name, held[1], on_match)
         return total_lines
 
     def _scan_block(self, block: bytes, name: str, line_base: int, on_match: Callable[[LogMatch], None]) -> None:
@@ -370,9 +379,13 @@ class LogScanner:
         head = text.split("\n", 1)[0]
         bare = strip_prefixes(head.encode("utf-8", "replace")).lstrip()
         if bare.startswith(b"Traceback (most recent call last)") or _PYTHON_FRAME.match(bare):
-            return  # frames quote library source (`raise SMTPServerDisconnected(...)`); the exception follows them
+            # Frames quote library source (`raise SMTPServerDisconnected(...)`); the exception follows them. They
+            # are not read, but they name the step (smtplib's connect -> getreply: the greeting) for that exception.
+            self._frames = (line + record.count(b"\n") + 1, text[-4096:])
+            return
+        frames = self._frames[1] if self._frames and self._frames[0] == line else None
         subject = json_message(text) if text.lstrip().startswith(("{", "[")) or '{"' in head else text
-        reading = self.engine.read(subject)
+        reading = self.engine.read(subject, frames=frames)
         if reading is None:
             return
         # The example is the log's own words: its first two lines as written. They are masked, then shortened

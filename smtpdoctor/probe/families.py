@@ -53,14 +53,23 @@ def resolve_with(host: str, port: int, nameservers: tuple[str, ...], timeout: fl
     return ordered
 
 
+IPV6_GRACE = 1.0  # seconds IPv6 may still take once IPv4 has answered (RFC 6298's initial RTO: a SYN unanswered
+# that long was dropped); then the verdict is given and IPv6 is reported from what was seen
+
+
 class FamilyCheck:
-    """One connect to the first address of each family, in a thread, within the probe's connect deadline."""
+    """One connect to the first address of each family, in a thread, within the probe's connect deadline.
+
+    It does not hold the verdict up: once IPv4 has answered, IPv6 gets IPV6_GRACE more and no longer; once IPv6
+    has answered, nothing more is needed (the warning is about IPv6 failing). The probe reads it after its
+    dialogue, so the grace runs alongside the TLS handshake and the login."""
 
     def __init__(self, targets: list[tuple], deadline: float) -> None:
         self.targets = targets
         self.deadline = deadline
         self.outcomes: list[tuple] = []
         self.thread: threading.Thread | None = None
+        self.ipv4_answered_at: float | None = None
 
     @classmethod
     def start(cls, addresses: list[tuple], deadline: float) -> FamilyCheck:
@@ -74,20 +83,47 @@ class FamilyCheck:
         return check
 
     def _run(self) -> None:
-        self.outcomes = attempt_all(self.targets, self.deadline)
+        self.outcomes = attempt_all(self.targets, self.deadline, settle=self._settle)
+
+    def _settle(self, statuses: dict[int, str]) -> float | None:
+        """When the race may end: at once when IPv6 connected, IPV6_GRACE after IPv4 did."""
+        by_family = {family: statuses.get(i) for i, (family, _) in enumerate(self.targets)}
+        if by_family.get(socket.AF_INET6) == "open":
+            return time.monotonic()
+        if by_family.get(socket.AF_INET) == "open":
+            if self.ipv4_answered_at is None:
+                self.ipv4_answered_at = time.monotonic()
+            return self.ipv4_answered_at + IPV6_GRACE
+        return None
+
+    def _wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join(max(0.0, remaining(self.deadline)) + 0.2)
+
+    def configured_outcomes(self, addresses: list[tuple]) -> dict[int, tuple]:
+        """family -> (status, reason) of the configured port, for the port table after its connect timed out:
+        what each family's own connect saw when there are two, else the probe's timeout."""
+        self._wait()
+        seen = {family: (status, reason) for family, _, status, reason in self.outcomes}
+        return {family: seen.get(family, ("timeout", None)) for family, _ in addresses}
 
     def finding(self, host: str, port: int, timeout: float) -> Finding | None:
-        """After the race: IPv6 failed and IPv4 worked -> the warning (waits for the IPv6 verdict, within the deadline)."""
+        """After the dialogue: IPv6 failed and IPv4 worked -> the warning (IPv6 waited for no longer than the grace)."""
         if self.thread is None:
             return None
-        self.thread.join(max(0.0, remaining(self.deadline)) + 0.2)
+        self._wait()
         by_family = {family: (addr, status, reason) for family, addr, status, reason in self.outcomes}
         v6, v4 = by_family.get(socket.AF_INET6), by_family.get(socket.AF_INET)
         if not v6 or not v4 or v4[1] != "open" or v6[1] == "open":
             return None
         status = v6[1]
-        detail = phrase(f"platform.family.{status}", timeout=phrase("probe.unit.seconds", n=timeout)) \
-            if status in ("refused", "timeout") else phrase("platform.family.unreachable")
+        cut = self.ipv4_answered_at is not None and self.ipv4_answered_at + IPV6_GRACE < self.deadline
+        if status == "timeout" and cut:
+            detail = phrase("speed.family.grace", grace=phrase("probe.unit.seconds", n=IPV6_GRACE))
+        elif status in ("refused", "timeout"):
+            detail = phrase(f"platform.family.{status}", timeout=phrase("probe.unit.seconds", n=timeout))
+        else:
+            detail = phrase("platform.family.unreachable")
         return Finding(code="net.ipv6_unreachable", step=StepName.CONNECT, evidence=v6[2],
                        params={"host": host, "port": port, "ipv6": v6[0][0], "ipv4": v4[0][0], "detail": detail,
                                "status": status})

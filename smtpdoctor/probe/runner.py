@@ -23,17 +23,17 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from smtpdoctor.knowledge.catalog import load_catalog
-from smtpdoctor.knowledge.ports import alternate_ports, preference
+from smtpdoctor.knowledge.ports import alternate_ports, preference, preflight_ports
 from smtpdoctor.report import (
     Evidence,
     EvidenceKind,
     Finding,
     Param,
     Phrase,
+    PortTable,
     StepName,
     StepResult,
     StepStatus,
@@ -56,26 +56,45 @@ PLAIN_GREETING_PATIENCE = 2.0  # seconds of silence before we also try TLS on th
 QUIT_PATIENCE = 2.0  # seconds to wait for the answer to QUIT (within --timeout and --max-time)
 
 
-@dataclass(frozen=True)
 class ProbePolicy:
-    timeout: float = 10.0
-    allow_plaintext_auth: bool = False
-    insecure: bool = False
-    ca_file: Path | None = None
-    send_to: str | None = None
-    ehlo_name: str | None = None
-    max_time: float | None = None  # --max-time: seconds for the whole check (each wait also stays within `timeout`)
-    max_time_spent: float = 0.0  # seconds of max_time already used before the probe began (the DNS checks)
-    nameservers: tuple[str, ...] = ()  # resolve the SMTP host there too (a private or test zone)
-    dns_timeout: float = 5.0
-    oauth2_token: object | None = None  # a secret.Secret: log in with XOAUTH2/OAUTHBEARER instead of a password
+    """How the probe behaves: the limits and the options of `check` it reads. A plain class: it is built once
+    per check, and a dataclass would cost every run more to define than the probe spends using it."""
+
+    __slots__ = ("timeout", "allow_plaintext_auth", "insecure", "ca_file", "send_to", "ehlo_name", "max_time",
+                 "max_time_spent", "nameservers", "dns_timeout", "oauth2_token")
+
+    def __init__(self, timeout: float = 10.0, allow_plaintext_auth: bool = False, insecure: bool = False,
+                 ca_file: Path | None = None, send_to: str | None = None, ehlo_name: str | None = None,
+                 max_time: float | None = None, max_time_spent: float = 0.0, nameservers: tuple[str, ...] = (),
+                 dns_timeout: float = 5.0, oauth2_token: object | None = None) -> None:
+        self.timeout = timeout
+        self.allow_plaintext_auth = allow_plaintext_auth
+        self.insecure = insecure
+        self.ca_file = ca_file
+        self.send_to = send_to
+        self.ehlo_name = ehlo_name
+        self.max_time = max_time  # --max-time: seconds for the whole check (each wait also stays within `timeout`)
+        self.max_time_spent = max_time_spent  # seconds of max_time already used before the probe began (the DNS checks)
+        self.nameservers = nameservers  # resolve the SMTP host there too (a private or test zone)
+        self.dns_timeout = dns_timeout
+        self.oauth2_token = oauth2_token  # a secret.Secret: log in with XOAUTH2/OAUTHBEARER instead of a password
+
+    @classmethod
+    def of(cls, options) -> ProbePolicy:
+        """The probe's part of a check's options (app.CheckOptions holds these fields and more), by name."""
+        return cls(**{name: getattr(options, name) for name in cls.__slots__ if hasattr(options, name)})
 
 
-@dataclass
 class ProbeRun:
-    steps: list[StepResult] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    transcript: list[str] = field(default_factory=list)
+    """What the probe found: its steps, findings and transcript, and the ports it raced (if it had to)."""
+
+    __slots__ = ("steps", "findings", "transcript", "ports")
+
+    def __init__(self) -> None:
+        self.steps: list[StepResult] = []
+        self.findings: list[Finding] = []
+        self.transcript: list[str] = []
+        self.ports: PortTable | None = None  # the other ports, raced while the configured one did not answer
 
 
 class _Stop(Exception):
@@ -177,6 +196,7 @@ class Probe:
         self.redactor = _redactor(settings, policy)
         self.transcript = Transcript(redactor=self.redactor)
         self.addresses: list[tuple] = []
+        self.families = None  # probe.families.FamilyCheck, started with the connect
         self.channel: SmtpChannel | None = None
         self.extensions: dict[str, str] = {}
         self.encrypted = False
@@ -225,9 +245,23 @@ class Probe:
 
     def fail_error(self, name: StepName, started: float, code: str, exc: ProbeError, **params: Param) -> None:
         """A transport failure: our reason as the detail, the OS's or the server's words as evidence."""
+        if code == "net.timeout" and name is not StepName.CONNECT:
+            self.fail_if_slow(name, started, code, exc, "speed.step.slow_reply")
         reply = _server_part(exc.evidence)  # the server's line goes in the step's reply, not into our words
         detail = exc.reason if reply is not None else with_reason(exc.reason, exc.evidence)
         self.fail(name, started, code, detail, evidence=exc.evidence, reply=reply, detail=exc.reason, **params)
+
+    def fail_if_slow(self, name: StepName, started: float, code: str, exc: ProbeError, what: str) -> None:
+        """A wait that timed out while bytes kept arriving: a slow server (or a tarpit), not a silent one."""
+        channel = self.channel
+        if exc.kind != "timeout" or channel is None or channel.since_reply <= 0:
+            return
+        n = channel.since_reply
+        waited = phrase("probe.unit.seconds", n=self.policy.timeout)
+        partial = channel.partial()
+        evidence = self.said(partial) if partial.strip() else None
+        self.fail(name, started, code, phrase(what, n=n, seconds=waited), evidence=evidence, variant="slow",
+                  received=phrase("speed.amount.bytes", n=n), detail=phrase(what, n=n, seconds=waited))
 
     @staticmethod
     def _error_code(exc: ProbeError) -> str:
@@ -276,7 +310,16 @@ class Probe:
         finally:
             self.quit()
             self.run.transcript = self.transcript.lines
+        self.family_finding()
         return self.run
+
+    def family_finding(self) -> None:
+        """IPv6 failing where IPv4 works, read last: its short grace ran alongside the dialogue."""
+        if self.families is None or self.channel is None:
+            return
+        finding = self.families.finding(self.host, self.s.port, self.policy.timeout)
+        if finding is not None:
+            self.run.findings.append(finding)
 
     def resolve(self) -> None:
         started = time.perf_counter()
@@ -322,58 +365,50 @@ class Probe:
         started = time.perf_counter()
         deadline = self.deadline()
         alternates = self._alternate_ports()
-        outcomes: dict[int, bool] = {}
-        threads: list[threading.Thread] = []
-
-        def try_port(port: int) -> None:
-            addrs = [(family, (addr[0], port, *addr[2:])) for family, addr in self.addresses]
-            try:
-                sock = connect(addrs, deadline)
-                sock.close()
-                outcomes[port] = True
-            except ProbeError:
-                outcomes[port] = False
-
-        def start_alternates() -> None:
-            for port in alternates:
-                thread = threading.Thread(target=try_port, args=(port,), daemon=True)
-                thread.start()
-                threads.append(thread)
-
-        # If the configured port is slow to answer, probe the provider's other ports alongside it, so a
-        # blocked port costs one timeout in total, not one per port.
-        timer = threading.Timer(min(1.0, self.policy.timeout / 4), start_alternates)
-        timer.daemon = True
-        timer.start()
         from smtpdoctor.probe.families import FamilyCheck
+        from smtpdoctor.probe.ports import UNANSWERED, PortRace
 
-        families = FamilyCheck.start(self.addresses, deadline)  # IPv4 and IPv6 apart, alongside the race
+        # A connect still unanswered after about a second is a dropped SYN, not a slow host: race the host's other
+        # ports (the provider's, and the standard ones of both TLS modes) alongside it, within the same deadline,
+        # so a black-holed port costs one --timeout in all and the verdict names the port that does answer.
+        race = PortRace(self.host, self.s.port, [*alternates, *preflight_ports()], self.addresses, deadline)
+        race.start_after(min(UNANSWERED, self.policy.timeout / 4))
+        self.families = FamilyCheck.start(self.addresses, deadline)  # IPv4 and IPv6 apart, alongside the race
         try:
             sock = connect(self.addresses, deadline)
         except ProbeError as exc:
-            timer.cancel()
+            if exc.kind == "timeout":
+                self._unanswered(started, exc, race, alternates)
+            race.stop()
             if exc.kind == "refused":
                 self.fail(StepName.CONNECT, started, "net.refused", exc.reason, evidence=exc.evidence)
-            if exc.kind == "timeout":
-                for thread in threads:
-                    thread.join(max(0.0, remaining(deadline)) + 0.2)
-                working = sorted(p for p, ok in outcomes.items() if ok)
-                if working:
-                    best = min(working, key=preference)
-                    mode = alternates[best]
-                    self.fail(StepName.CONNECT, started, "net.egress_blocked",
-                              phrase("probe.step.port_blocked", port=self.s.port, working_port=best),
-                              working_port=best, working_secure=mode.secure)
-                self.fail_error(StepName.CONNECT, started, "net.timeout", exc)
             self.fail_error(StepName.CONNECT, started, "net.timeout", exc)  # unreachable: no route answered
-        timer.cancel()
-        finding = families.finding(self.host, self.s.port, self.policy.timeout)
-        if finding is not None:
-            self.run.findings.append(finding)
+        race.stop()
         peer = sock.getpeername()
         self.channel = SmtpChannel(sock, self.transcript)
         self.transcript.note(f"TCP [{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"TCP {peer[0]}:{peer[1]}")
         self.step(StepName.CONNECT, StepStatus.OK, started, phrase("probe.step.connected", address=peer[0], port=peer[1]))
+
+    def _unanswered(self, started: float, exc: ProbeError, race, alternates: dict[int, TlsMode]) -> None:
+        """The configured port never answered: read what the other ports said meanwhile. One of them connects ->
+        this port is blocked on the way (use that one); they answer "refused" -> the host is up and reachable, so
+        no platform blocks SMTP here: the service on this port is down or filtered at the server."""
+        table = race.table(self.families.configured_outcomes(self.addresses))
+        self.run.ports = table
+        if table is None or self.out_of_time():  # cut short by --max-time: nothing is known about the port
+            self.fail_error(StepName.CONNECT, started, "net.timeout", exc)
+        answered = {a.port: a.status for a in table.attempts if a.port != self.s.port and a.status in ("open", "refused")}
+        working = [port for port, status in answered.items() if status == "open" and port in alternates]
+        if working:
+            best = min(working, key=preference)
+            self.fail(StepName.CONNECT, started, "net.egress_blocked",
+                      phrase("probe.step.port_blocked", port=self.s.port, working_port=best),
+                      working_port=best, working_secure=alternates[best].secure)
+        if answered:
+            shown = ", ".join(str(port) for port in sorted(answered, key=preference))
+            self.fail(StepName.CONNECT, started, "net.timeout", phrase("probe.error.connect_no_answer"),
+                      variant="host_up", answered=shown, n=len(answered), detail=phrase("probe.error.connect_no_answer"))
+        self.fail_error(StepName.CONNECT, started, "net.timeout", exc)
 
     # -- greeting and TLS -------------------------------------------------------------------------
 
@@ -395,6 +430,7 @@ class Probe:
 
     def _greeting_error(self, exc: ProbeError, started: float) -> None:
         if exc.kind == "timeout":
+            self.fail_if_slow(StepName.GREETING, started, "net.greeting_timeout", exc, "speed.step.slow_greeting")
             self.fail(StepName.GREETING, started, "net.greeting_timeout", phrase("probe.step.no_greeting"))
         if exc.kind == "protocol":
             self.fail_error(StepName.GREETING, started, "net.protocol_error", exc)
@@ -517,8 +553,38 @@ class Probe:
                             ProbeError("reset", phrase("probe.tls.closed_during_handshake"), os_reason(exc)))
         self.encrypted = True
         version = self.channel.tls_version or "TLS"
+        if self.policy.insecure:
+            self._verification_would_find(implicit)
         self.step(StepName.TLS, StepStatus.OK, started,
                   phrase("probe.step.tls_unverified" if self.policy.insecure else "probe.step.tls_version", version=version))
+
+    def _verification_would_find(self, implicit: bool) -> None:
+        """--insecure went on past the certificate: one more handshake, verified, says what it skipped (a
+        self-signed or expired certificate is then a warning, never a silent "No problems found")."""
+        der = self.channel.sock.getpeercert(binary_form=True) if self.channel is not None else None
+        deadline = self.deadline()
+        try:
+            sock = connect(self.addresses, deadline)
+        except ProbeError:
+            return
+        channel = SmtpChannel(sock, Transcript())
+        try:
+            if not implicit:
+                channel.read_reply(deadline)
+                channel.command(f"EHLO {self.ehlo_name()}", deadline)
+                if channel.command("STARTTLS", deadline).code != 220:
+                    return
+            channel.start_tls(client_context(self.policy.ca_file, False), self.ascii_host, deadline)
+        except ssl.SSLCertVerificationError as exc:
+            cert_text, names = describe_certificate(der) if der else ("", [])
+            problem = cert_problem(exc)
+            self.find(cert_code(exc), StepName.TLS, Evidence(EvidenceKind.CERTIFICATE, cert_text) if cert_text else None,
+                      variant="insecure", detail=with_reason(problem, library_said(cert_reason(exc).text)),
+                      reason=cert_reason(exc), names=", ".join(names) or "-")
+        except (ProbeError, ssl.SSLError, OSError, ValueError):
+            return  # nothing learned about the certificate
+        finally:
+            channel.close()
 
     def _fetch_certificate(self, implicit: bool) -> tuple[str, list[str]]:
         """Reconnect without verification only to show the user which certificate the server has."""

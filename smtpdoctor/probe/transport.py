@@ -15,7 +15,6 @@ import selectors
 import socket
 import ssl
 import time
-from dataclasses import dataclass, field
 
 from smtpdoctor.report import Evidence, EvidenceKind, Phrase, phrase
 
@@ -86,10 +85,17 @@ def os_reason(exc: OSError) -> Evidence:
     return system(exc.strerror or exc.__class__.__name__)
 
 
-@dataclass
 class Reply:
-    code: int
-    lines: list[str]
+    """One SMTP reply: its code and the text of each line (after the code)."""
+
+    __slots__ = ("code", "lines")
+
+    def __init__(self, code: int, lines: list[str]) -> None:
+        self.code = code
+        self.lines = lines
+
+    def __repr__(self) -> str:
+        return f"Reply({self.code!r}, {self.lines!r})"
 
     @property
     def text(self) -> str:
@@ -103,16 +109,18 @@ class Reply:
         return 200 <= self.code < 400
 
 
-@dataclass
 class Transcript:
     """The SMTP dialogue as shown to users. Redaction is by protocol state: while `secret` is on,
     every client line is masked, so AUTH LOGIN continuation lines never get recorded. A server line is
     kept whole, its secrets masked (`redactor`, a smtpdoctor.redact.Redactor) before any cut (`kept`)."""
 
-    lines: list[str] = field(default_factory=list)
-    secret: bool = False
-    limit: int = 400
-    redactor: object | None = None
+    __slots__ = ("lines", "secret", "limit", "redactor")
+
+    def __init__(self, redactor: object | None = None, limit: int = 400) -> None:
+        self.lines: list[str] = []
+        self.secret = False
+        self.limit = limit
+        self.redactor = redactor
 
     def keep(self, text: str, unread: int = 0, exact: bool = True) -> str:
         return kept(text, self.redactor, unread=unread, exact=exact)
@@ -214,6 +222,9 @@ class SmtpChannel:
         self.buffer = b""
         self.tls_version: str | None = None
         self.broken = False  # set once a read, write or handshake failed: the dialogue is out of sync
+        # Bytes received since the last whole reply (or command): a wait that times out with some is a server
+        # trickling its answer (slow, or a tarpit on purpose), not a silent one.
+        self.since_reply = 0
 
     def close(self) -> None:
         try:
@@ -243,7 +254,12 @@ class SmtpChannel:
             raise ProbeError("reset", phrase("probe.error.connection_lost"), os_reason(exc)) from exc
         if not data:
             raise ProbeError("reset", phrase("probe.error.closed"))
+        self.since_reply += len(data)
         return data
+
+    def partial(self) -> str:
+        """What has come of a reply that has not ended (the unfinished line), as the server sent it."""
+        return self.buffer[:MAX_LINE].decode("utf-8", "replace")
 
     def read_line(self, deadline: float) -> str:
         while b"\n" not in self.buffer:
@@ -301,6 +317,7 @@ class SmtpChannel:
             code = this
             lines.append(line[4:])
             if len(line) == 3 or line[3] == " ":
+                self.since_reply = len(self.buffer)  # what is already here belongs to the next reply
                 return Reply(code, lines)
             if len(lines) >= MAX_LINES:
                 self.broken = True
@@ -311,6 +328,7 @@ class SmtpChannel:
             self.transcript.client_masked(masked)
         else:
             self.transcript.client(line)
+        self.since_reply = len(self.buffer)
         left = remaining(deadline)
         if left <= 0:
             raise ProbeError("timeout", phrase("probe.error.no_time_to_send"))
@@ -334,6 +352,7 @@ class SmtpChannel:
             # RFC 3207 §4.2: data the server sent before the TLS handshake must be discarded.
             self.transcript.note(f"STARTTLS: -{len(self.buffer)} B (RFC 3207 4.2)")
             self.buffer = b""
+        self.since_reply = 0
         left = remaining(deadline)
         if left <= 0:
             raise ProbeError("timeout", phrase("probe.error.no_time_for_tls"))

@@ -1,11 +1,10 @@
-"""Rich, only for a terminal: colours, the live spinner, progress bars. Imported only when one is wanted."""
+"""Rich, only for a terminal: colours, the spinner while a check runs, progress bars. Imported only when one is
+wanted. The lines themselves are laid out before (render/columns.py), the same as in a pipe: Rich only
+colours them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from rich.console import Console
-from rich.padding import Padding
 from rich.text import Text
 
 
@@ -28,45 +27,43 @@ class _PlainOut:
 
 
 def console_for(stream) -> Console:
-    """A terminal gets colours; anything else plain text, 100 columns, no trailing spaces."""
+    """A terminal gets colours; anything else plain text without trailing spaces. Both at the width the
+    text was laid out for (COLUMNS when set, never under 80)."""
     import os
 
+    from smtpdoctor.render.columns import terminal_columns
+
+    width = terminal_columns(stream)
     plain = not (hasattr(stream, "isatty") and stream.isatty()) or "NO_COLOR" in os.environ
     if plain:
-        return Console(file=_PlainOut(stream), no_color=True, highlight=False, color_system=None, width=100,
+        return Console(file=_PlainOut(stream), no_color=True, highlight=False, color_system=None, width=width,
                        emoji=False)
-    return Console(file=stream, highlight=False, emoji=False)
+    return Console(file=stream, highlight=False, emoji=False, width=width)
 
 
-def _text(block) -> Text:
-    from smtpdoctor.render.escape import visible
-
+def _text(spans) -> Text:
     text = Text()
-    for part, style in block.spans:
-        text.append(visible(part), style=style or None)
+    for part, style in spans:
+        text.append(part, style=style or None)
     return text
 
 
-def _renderable(block):
-    text = _text(block)
-    if not block.wrap:
-        text.no_wrap = True
-        text.overflow = "ellipsis"
-    return Padding(text, (0, 0, 0, block.indent), expand=False) if block.indent else text
-
-
-def write_rich(blocks: Iterable, stream) -> None:
+def write_lines(lines, stream) -> None:
+    """Lines of (text, style) spans, already escaped and laid out: printed as they are (no wrapping of Rich's)."""
     console = console_for(stream)
-    for block in blocks:
-        console.print(_renderable(block))
+    for spans in lines:
+        console.print(_text(spans), soft_wrap=True)
 
 
-def live_steps(stream, heading, status_text: str, run, step_block):
-    """Print each probe step as it finishes, under a spinner; `run(on_step)` does the work."""
+def spinner(stream, status_text: str, run, step_name):
+    """A spinner naming each probe step as it finishes while `run(on_step)` works; nothing stays on the screen,
+    so the report that follows is printed in the same order as in a pipe."""
     console = console_for(stream)
-    console.print(_renderable(heading))
-    with console.status(status_text):
-        return run(lambda step: console.print(_renderable(step_block(step))))
+    with console.status(status_text) as status:
+        def on_step(step) -> None:
+            status.update(f"{status_text} {step_name(step)}")
+
+        return run(on_step)
 
 
 def progress_bar(stream, label: str):

@@ -15,10 +15,17 @@ def where(loc) -> str:
 
 def explain_blocks(result: Report, catalog: Catalog, lang: Lang) -> list[Block]:
     logs = result.logs
-    if not result.findings:
-        return [line(tr("explain.none", lang, n=logs.lines))]
-    blocks: list[Block] = []
-    for f in result.findings:
+    findings, mail = result.findings, []
+    if result.bounces is not None:  # mail was read (bounces, complaints, events): its findings and counts apart
+        from smtpdoctor.render.bounces import bounce_blocks, is_bounce_finding
+
+        findings, mail = tuple(f for f in findings if not is_bounce_finding(f)), bounce_blocks(result, catalog, lang)
+        if not logs.files:
+            return mail
+    if not findings:
+        return [*mail, line(tr("explain.none", lang, n=logs.lines))]
+    blocks: list[Block] = [*mail]
+    for f in findings:
         blocks += finding_blocks(f, catalog, lang, result.naming, extra="" if f.certain else tr("explain.less_certain", lang))
     blocks.append(line(tr("explain.scanned", lang, n=logs.lines, files=len(logs.files)), "dim"))
     last = logs.last_failure

@@ -187,7 +187,13 @@ def apply_naming(text: str, naming: Mapping[str, str], lang: Lang = Lang.EN) -> 
     # («...» or "...": an application's own message, a dashboard label): never renamed.
     spans = re.split(r"(`[^`\n]*`|«[^»\n]*»|\"[^\"\n]*\")", text)
     renamed = "".join(part if i % 2 else rename(part) for i, part in enumerate(spans))
-    return renamed[:1].upper() + renamed[1:] if renamed[:1].islower() and text[:1].isupper() else renamed
+    # A sentence that now opens with a lower-case key (spring.mail.from) says "The setting spring.mail.from",
+    # never "Spring.mail.from", a key that does not exist.
+    keys = sorted({word(v) for v in naming.values() if word(v)[:1].islower()}, key=len, reverse=True)
+    if not keys:
+        return renamed
+    opening = re.compile(r"(\A|[.!?]\s+)(" + "|".join(map(re.escape, keys)) + r")(?![\w.])")
+    return opening.sub(lambda m: m.group(1) + tr("firsthour.setting_subject", lang, key=m.group(2)), renamed)
 
 
 def param_text(value: object, lang: Lang) -> str:

@@ -25,17 +25,23 @@ class Lang(StrEnum):
 
 
 def detect_lang(explicit: str | None, env: Mapping[str, str]) -> Lang:
-    """--lang wins, then SMTPDOCTOR_LANG, then the POSIX locale variables in their precedence order."""
+    """--lang wins, then SMTPDOCTOR_LANG, then the locale variables as gettext reads them: the first of LANGUAGE,
+    LC_ALL, LC_MESSAGES, LANG that is set decides. LANGUAGE is a list of preferences ("uk:ru:en"): its first
+    language we speak is taken, and a list naming none of them means English, as gettext falls back to its
+    untranslated texts. The C and POSIX locales are English."""
     if explicit:
         return Lang(explicit.lower())
     chosen = env.get("SMTPDOCTOR_LANG", "").strip().lower()
     if chosen in ("en", "ru"):
         return Lang(chosen)
-    # POSIX: LC_ALL overrides LC_MESSAGES overrides LANG; the first non-empty one decides.
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(var, "")
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var, "").strip()
         if value:
-            return Lang.RU if value.lower().startswith("ru") else Lang.EN
+            for preference in value.split(":") if var == "LANGUAGE" else (value,):
+                language = preference.strip().lower()[:2]
+                if language in ("en", "ru"):
+                    return Lang(language)
+            return Lang.EN
     return Lang.EN
 
 
@@ -97,20 +103,77 @@ _FIELD = re.compile(r"\{([a-z_][a-z0-9_]*)(?:\|([a-z_]+))?\}")
 
 
 def fill(template: str, params: Mapping[str, object], lang: Lang) -> str:
-    """Fill `{name}` and `{n|word}`; a parameter that is not given leaves `{name}` for the caller to tidy."""
+    """Fill `{name}` and `{n|word}`; a parameter that is not given leaves `{name}` for the caller to tidy.
+
+    What a value may bring with it is smoothed where it meets the template (`_placed`): an empty value
+    in quotes, a value ending in its own parenthesis before the template's, a setting key opening a sentence."""
     if "{" not in template:
         return template
-
-    def one(m: re.Match) -> str:
+    out: list[str] = []
+    pos = 0
+    for m in _FIELD.finditer(template):
         name, word = m.group(1), m.group(2)
+        if m.start() < pos:  # taken with the value before (its " (" merged into that value's parenthesis)
+            continue
+        out.append(template[pos:m.start()])
+        own_before = pos < m.start()  # the character before is the template's own, not taken already
+        pos = m.end()
         if name not in params:
-            return m.group(0)
+            out.append(m.group(0))
+            continue
         value = params[name]
         if word:
-            return plural(word, int(value), lang)
-        return render_param(value, lang)
+            out.append(plural(word, int(value), lang))
+            continue
+        pos = _placed(render_param(value, lang), name, template, m, out, pos, lang, own_before)
+    out.append(template[pos:])
+    return "".join(out)
 
-    return _FIELD.sub(one, template)
+
+_QUOTE_PAIRS = {'"': '"', "'": "'", "«": "»", "`": "`"}
+_EMPTY_QUOTED = {'""', "''", "«»", "``"}
+# Parameters that name a setting: a sentence they open says "The setting spring.mail.host ...", never
+# "spring.mail.host ..." (a lower-case start) nor "Spring.mail.host ..." (a key that does not exist).
+_KEY_PARAMS = frozenset({"var", "secure_var", "field", "key", "setting"})
+_LOWER_KEY = re.compile(r"[a-z][a-z0-9-]*(?:[._][a-z0-9-]+)+(?![\w@])")
+_SENTENCE_START = re.compile(r"(?:\A|[.!?]\s+|\n)\Z")
+
+
+def _placed(text: str, name: str, template: str, m: re.Match, out: list[str], pos: int, lang: Lang,
+            own_before: bool) -> int:
+    """Append a parameter's text where the template puts it; return where the template goes on."""
+    before = template[m.start() - 1:m.start()] if own_before else ""
+    after = template[m.end():m.end() + 1]
+    parenthesised = before == "(" and after == ")"
+    if text in _EMPTY_QUOTED or (not text.strip() and (parenthesised or _QUOTE_PAIRS.get(before) == after != "")):
+        # "the login \"\"" or «»: an empty value is said, not shown as a pair of quotes (nor as "()"). Left
+        # bare, an empty parameter is an optional part with nothing to say (a hint), and stays empty.
+        if _QUOTE_PAIRS.get(before) == after != "":
+            out[-1] = out[-1][:-1]
+            pos += 1
+        inside = parenthesised or _depth("".join(out)) > 0
+        text = tr("firsthour.value.empty_word" if inside else "firsthour.value.empty", lang)
+    elif parenthesised and text.startswith("(") and text.endswith(")"):
+        out[-1] = out[-1][:-1]  # "((not set))": the value's own parentheses are enough
+        out.append(text)
+        return pos + 1
+    if text.endswith(")") and template.startswith(" (", pos) and _depth(text) == 0:
+        # "SMTP_PASS (environment) (14 characters)": one parenthesis, "SMTP_PASS (environment; 14 characters)"
+        out.append(text[:-1] + "; ")
+        return pos + 2
+    if name in _KEY_PARAMS and _LOWER_KEY.match(text) and _SENTENCE_START.search(template, 0, m.start()):
+        text = tr("firsthour.setting_subject", lang, key=text)
+    out.append(text)
+    return pos
+
+
+def _depth(text: str) -> int:
+    """How many parentheses are open at the end of `text` (code spans left out)."""
+    depth = 0
+    for ch in re.sub(r"`[^`]*`", "", text):
+        depth += ch == "("
+        depth -= ch == ")" and depth > 0
+    return depth
 
 
 def render_param(value: object, lang: Lang) -> str:

@@ -148,7 +148,14 @@ def explain_document(result: Report, catalog: Catalog, lang: Lang) -> dict:
                          "recovered": _loc(last.recovered) if last.recovered else None} if last else None,
         "exit_code": int(result.exit_code()),
         "lang": lang.value,
+        "bounces": _bounces_json(result),  # mail messages and provider events read (null: only logs)
     }
+
+
+def _bounces_json(result: Report) -> dict | None:
+    from smtpdoctor.render.bounces import bounces_json
+
+    return bounces_json(result.bounces)
 
 
 def _loc(loc) -> dict:
@@ -184,7 +191,8 @@ def batch_line(result, catalog: Catalog, lang: Lang, strict: bool = False) -> di
     port = report.settings.get("port")
     return {
         "id": result.id, "row": result.number, "ok": code == 0, "exit_code": code, "provider": report.provider,
-        "host": host.value if host else None, "port": port.value if port else None,
+        "host": host.value if host else None,
+        "port": (port.given if port.invalid and port.given is not None else port.value) if port else None,  # as given
         "invalid": {name: view.given for name, view in report.settings.items() if view.invalid},
         "codes": [f.code for f in report.findings],
         "findings": [{"code": f.code, "severity": f.severity.value, "title": finding_text(f, catalog, lang).title,

@@ -1,4 +1,4 @@
-"""`smtpdoctor platforms` (table and JSON) and the port preflight table of `check --ports`."""
+"""`smtpdoctor platforms` as JSON (the text is render/platform_list.py) and the port preflight table of `check --ports`."""
 
 from __future__ import annotations
 
@@ -25,30 +25,6 @@ def platforms_json(catalog, env: Mapping[str, str]) -> dict:
                        "error": r.error, "lift": text(r.lift), "confirmed": r.confirmed, "source": r.source,
                        "evidence": list(r.evidence), "note": text(r.note)} for r in p.rules]})
     return {"schema": 1, "detected": {"id": found[0].id, "variables": list(found[1])} if found else None, "platforms": out}
-
-
-def platforms_lines(catalog, env: Mapping[str, str], lang: Lang) -> list[str]:
-    rows = [(tr("platform.list.id", lang), tr("platform.list.name", lang), tr("platform.list.blocked", lang),
-             tr("platform.list.detect", lang))]
-    for p in sorted(catalog.platforms.values(), key=lambda p: (p.detect_order, p.id)):
-        blocked = []
-        for r in p.rules:
-            marks = [tr("platform.list.throttled", lang)] if r.mode == "throttle" else []
-            if not r.confirmed:
-                marks.append(tr("platform.list.reported", lang))
-            ports = ", ".join(map(str, r.blocked_ports))
-            blocked.append(f"{ports} ({'; '.join(marks)})" if marks else ports)
-        detect = " | ".join(" + ".join(a) for a in p.detect) or tr("platform.list.only_option", lang)
-        rows.append((p.id, p.name, " / ".join(dict.fromkeys(blocked)) or tr("platform.list.none", lang), detect))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [tr("platform.list.heading", lang), ""]
-    lines += ["  ".join(cell.ljust(widths[i]) if i < 3 else cell for i, cell in enumerate(row)).rstrip() for row in rows]
-    found = catalog.detect(env)
-    lines.append("")
-    if found:
-        lines.append(tr("platform.list.detected", lang, platform=found[0].name, vars=", ".join(found[1])))
-    lines.append(tr("platform.list.footer", lang))
-    return lines
 
 
 def ports_json(table: PortTable | None, lang: Lang) -> dict | None:

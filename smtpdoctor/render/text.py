@@ -7,17 +7,16 @@ its control characters shown visibly (ESC as \\x1b): nothing from outside can dr
 from __future__ import annotations
 
 import os
-import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from smtpdoctor.knowledge.catalog import Catalog
+from smtpdoctor.render.columns import PROSE, Cell, table_lines, terminal_columns, wrap_spans
 from smtpdoctor.render.escape import visible
 from smtpdoctor.render.findings import finding_text, shorten_quote, unconfirmed_text
 from smtpdoctor.render.i18n import Lang, count_lines, render_param, source_label, tr
 from smtpdoctor.report import Evidence, EvidenceKind, Finding, Report, Severity, StepResult, StepStatus
 
-WIDTH = 100
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.OK: "green"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i", Severity.OK: "✓"}
 STEP_STYLE = {StepStatus.OK: "green", StepStatus.FAIL: "bold red", StepStatus.SKIP: "dim"}
@@ -27,47 +26,63 @@ STEP_STYLE = {StepStatus.OK: "green", StepStatus.FAIL: "bold red", StepStatus.SK
 STEP_QUOTE = 200
 QUOTE = 400
 
-# C0 and C1 controls (ESC, CSI...), and the Unicode line separators and bidirectional overrides that
-# reorder or break what a terminal shows (U+2028-U+202E, U+2066-U+2069).
+
 @dataclass
 class Block:
-    """One paragraph: styled spans, an indent, wrapped at WIDTH unless `wrap` is off."""
+    """One paragraph: styled spans, an indent, wrapped to the terminal's width (render/columns.py: between words,
+    never inside one) unless `wrap` is off; a continuation line is indented `hang` columns more. `layout`, when
+    set, lays the block out itself for a width (a table)."""
 
     spans: list[tuple[str, str]] = field(default_factory=list)
     indent: int = 0
     wrap: bool = True
+    hang: int = 0
+    layout: Callable[[int], list[list[tuple[str, str]]]] | None = None
 
     def add(self, text: str, style: str = "") -> Block:
         self.spans.append((text, style))
         return self
 
 
-def line(text: str = "", style: str = "", indent: int = 0, wrap: bool = True) -> Block:
-    return Block([(text, style)] if text else [], indent, wrap)
+def line(text: str = "", style: str = "", indent: int = 0, wrap: bool = True, hang: int = 0) -> Block:
+    return Block([(text, style)] if text else [], indent, wrap, hang)
+
+
+def table(rows_at: Callable[[int], list[list[tuple[str, str]]]]) -> Block:
+    """A block whose lines are laid out for the width they are written at (columns.table_lines)."""
+    return Block(layout=rows_at)
 
 
 def color_wanted(stream) -> bool:
     return hasattr(stream, "isatty") and stream.isatty() and "NO_COLOR" not in os.environ
 
 
+def laid_out(blocks: Iterable[Block], columns: int) -> list[list[tuple[str, str]]]:
+    """Every block as the lines it takes at `columns`: the same on a terminal and in a pipe."""
+    prose = min(columns, PROSE)
+    lines: list[list[tuple[str, str]]] = []
+    for block in blocks:
+        if block.layout is not None:
+            lines += block.layout(columns)
+            continue
+        spans = [(visible(t), s) for t, s in block.spans]
+        # Not wrapped: a diff line, a protocol line shown as it is, a line laid out by its maker.
+        lines += wrap_spans(spans, prose if block.wrap else UNWRAPPED, block.indent, block.hang)
+    return lines
+
+
+UNWRAPPED = 1 << 30
+
+
 def write(blocks: Iterable[Block], stream, color: bool | None = None) -> None:
     color = color_wanted(stream) if color is None else color
+    lines = laid_out(blocks, terminal_columns(stream))
     if color:
-        from smtpdoctor.render.console import write_rich
+        from smtpdoctor.render.console import write_lines
 
-        write_rich(blocks, stream)
+        write_lines(lines, stream)
         return
-    out = []
-    for block in blocks:
-        text = visible("".join(t for t, _ in block.spans))
-        pad = " " * block.indent
-        if block.wrap and len(text) + block.indent > WIDTH:
-            wrapped = [textwrap.fill(part, WIDTH, initial_indent=pad, subsequent_indent=pad, break_long_words=False,
-                                     break_on_hyphens=False) for part in text.split("\n")]
-            out.append("\n".join(wrapped))
-        else:
-            out.append("\n".join((pad + part).rstrip() for part in text.split("\n")))
-    stream.write("".join(s + "\n" for s in out))
+    stream.write("".join("".join(t for t, _ in spans).rstrip() + "\n" for spans in lines))
     stream.flush()
 
 
@@ -76,7 +91,7 @@ def write(blocks: Iterable[Block], stream, color: bool | None = None) -> None:
 
 def step_block(step: StepResult, lang: Lang) -> Block:
     style = STEP_STYLE[step.status]
-    block = Block(indent=2, wrap=False)
+    block = Block(indent=2, hang=8)  # a continuation under the step's name, past the status column
     block.add(f"{tr('status.' + step.status.value, lang):>6}", style)
     block.add(f"  {tr('step.' + step.name.value, lang)} ")
     block.add(f"({step.elapsed_ms:.0f} {tr('heading.unit_ms', lang)})", "dim")
@@ -89,7 +104,7 @@ def step_block(step: StepResult, lang: Lang) -> Block:
 
 def evidence_block(evidence: Evidence, lang: Lang, indent: int = 4) -> Block:
     text = shorten_quote(evidence.text, QUOTE) if evidence.kind is EvidenceKind.SERVER else evidence.text
-    return Block(indent=indent).add(f"{tr('evidence.' + evidence.kind.value, lang)}: ", "dim").add(text, "dim")
+    return Block(indent=indent, hang=2).add(f"{tr('evidence.' + evidence.kind.value, lang)}: ", "dim").add(text, "dim")
 
 
 def finding_blocks(f: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str, str] | None = None,
@@ -100,7 +115,8 @@ def finding_blocks(f: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str
     text = finding_text(f, catalog, lang, naming, quote_limit=QUOTE)
     sev = f.severity or catalog.severity_of(f)
     style = STYLE[sev]
-    head = Block(wrap=False).add(f"{MARK[sev]} {tr('severity.' + sev.value, lang)}", style)
+    label = f"{MARK[sev]} {tr('severity.' + sev.value, lang)}"
+    head = Block(hang=len(label) + 2).add(label, style)  # a long title goes on under itself, the code whole
     head.add("  ").add(text.title, "bold").add("  ").add(f.code, "dim")
     if extra:
         head.add(f" ({extra})", "dim")
@@ -124,8 +140,9 @@ def finding_blocks(f: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str
     if steps or edits or text.links:
         blocks.append(line(tr("heading.fix", lang) + ":", "bold", indent=4))
         blocks += edits
-        blocks += [line(f"{i}. {step}", indent=6) for i, step in enumerate(steps, 1)]
-        blocks += [line(link, "dim", indent=6, wrap=False) for link in text.links]  # where it comes from: no step
+        blocks += [line(f"{i}. {step}", indent=6, hang=len(f"{i}. ")) for i, step in enumerate(steps, 1)]
+        # Where it comes from (no step): "Source: URL" whole on its line, the URL never broken from its label.
+        blocks += [line(link, "dim", indent=6, wrap=False) for link in text.links]
     blocks.append(line())
     return blocks
 
@@ -135,16 +152,32 @@ def prescription_blocks(f: Finding, lang: Lang, platform: str | None = None, pro
     p = getattr(f, "prescription", None)
     if p is None or not p.edits:
         return []
-    from smtpdoctor.render.edits import alternatives_heading, edit_text, verified_text
+    from smtpdoctor.render.edits import alternatives_heading, verified_text
 
-    blocks = [line(edit_text(e, lang, platform), indent=6, wrap=False) for e in p.edits]
+    blocks = [_edit_block(e, lang, platform, 6) for e in p.edits]
     proof = verified_text(p, lang)
     if proof:
-        blocks.append(line("↳ " + proof, "dim", indent=6))
+        blocks.append(line("↳ " + proof, "dim", indent=6, hang=2))
     for alternative in p.alternatives:
-        blocks.append(line(alternatives_heading(provider, lang), indent=6))
-        blocks += [line(edit_text(e, lang, platform), indent=8, wrap=False) for e in alternative]
+        blocks.append(line(alternatives_heading(provider, lang), indent=6, hang=2))
+        blocks += [_edit_block(e, lang, platform, 8) for e in alternative]
     return blocks
+
+
+def _edit_block(edit, lang: Lang, platform: str | None, indent: int) -> Block:
+    """"where: KEY=value" on one line when it fits, else where it goes, then the line to paste under it, whole:
+    a value is never broken, not even at a space inside its quotes."""
+    from smtpdoctor.render.edits import edit_text, where_text
+
+    full, where = visible(edit_text(edit, lang, platform)), visible(where_text(edit, lang, platform))
+    pasted = full[len(where) + 2:] if full.startswith(where + ": ") else None
+
+    def lay(columns: int) -> list[list[tuple[str, str]]]:
+        if pasted is None or indent + len(full) <= columns:
+            return [[(" " * indent, ""), (full, "")]]
+        return [[(" " * indent, ""), (where + ":", "")], [(" " * (indent + 2), ""), (pasted, "")]]
+
+    return Block(layout=lay)
 
 
 def _where(loc) -> str:
@@ -167,16 +200,10 @@ def settings_blocks(report: Report, lang: Lang) -> list[Block]:
 
             value = tr("newuser.setting.invalid", lang, value=value, given=json.dumps(view.given, ensure_ascii=False))
         rows.append((tr(f"field.{name}", lang), value, source_label(view.source, lang)))
-    width0 = max((len(r[0]) for r in rows), default=0)
-    width1 = max((len(r[1]) for r in rows), default=0)
-    blocks = [line(tr("heading.settings", lang) + ":", "bold")]
-    for label, value, where in rows:
-        block = Block(indent=2, wrap=False).add(f"{label:<{width0}}  {value:<{width1}}")
-        if where:
-            block.add("  ").add(where, "dim")
-        blocks.append(block)
+    blocks = [line(tr("heading.settings", lang) + ":", "bold"),
+              table(_setting_rows([(label, visible(value), visible(where)) for label, value, where in rows]))]
     notes = [render_param(view.note, lang) for view in report.settings.values() if view.note is not None]
-    blocks += [line("↳ " + note, "dim", indent=2) for note in notes]  # why the TLS mode is what it is
+    blocks += [line("↳ " + note, "dim", indent=2, hang=2) for note in notes]  # why the TLS mode is what it is
     return blocks
 
 
@@ -185,7 +212,7 @@ def dns_blocks(report: Report, lang: Lang) -> list[Block]:
     blocks = [line(), line(tr("heading.dns", lang, domain=dns.domain) + ":", "bold")]
     if dns.skipped is not None:
         return blocks + [line(render_param(dns.skipped, lang), "dim", indent=2)]
-    none = tr("field.not_set", lang)
+    none = tr("firsthour.dns.none", lang)  # looked up and not found: not a setting left unset
     rows = [("MX", ", ".join(dns.mx) or none)]
     spf = dns.spf or none
     if dns.spf:
@@ -194,7 +221,45 @@ def dns_blocks(report: Report, lang: Lang) -> list[Block]:
     rows.append(("DMARC", (dns.dmarc or none) + (f"  ({dns.dmarc_name})" if dns.dmarc else "")))
     for selector, key in dns.dkim.items():
         rows.append((f"DKIM {selector}", (key[:60] + "…") if key and len(key) > 60 else (key or none)))
-    return blocks + [line(f"{name:<12} {value}", indent=2, wrap=False) for name, value in rows]
+    return blocks + [table(_record_rows([(name, visible(value)) for name, value in rows]))]
+
+
+def _setting_rows(rows: list[tuple[str, str, str]]):
+    """Settings as a table: the name, the value, where it came from (dim), the sources in one column. A value too
+    long for its row goes on across the row, and its source then has a line of its own, in the same column."""
+
+    def lay(columns: int) -> list[list[tuple[str, str]]]:
+        width0 = max((len(label) for label, _, _ in rows), default=0)
+        room = columns - 2 - width0 - 2  # for the value, the gap and the source
+        widest_source = max((len(where) for _, _, where in rows), default=0)
+        short = [len(value) for _, value, _ in rows if len(value) + 2 + widest_source <= room]
+        width1 = max(short, default=0)
+        at = 2 + width0 + 2 + width1 + 2 if 2 + width0 + 2 + widest_source <= columns else 2 + width0 + 2
+        out: list[list[tuple[str, str]]] = []
+        for label, value, where in rows:
+            head = [("  " + f"{label:<{width0}}  ", "")]
+            if len(value) <= width1 and where:
+                out.append(head + [(f"{value:<{width1}}  ", ""), (where, "dim")])
+                continue
+            out += wrap_spans([(f"{label:<{width0}}  ", ""), (value, "")], min(columns, PROSE), 2, width0 + 2)
+            if where:
+                out += wrap_spans([(where, "dim")], columns, at)
+        return out
+
+    return lay
+
+
+def _record_rows(rows: list[tuple[str, str]]):
+    """DNS records: the name, then the record wrapped under itself (a record is a long run of words)."""
+
+    def lay(columns: int) -> list[list[tuple[str, str]]]:
+        width0 = max(12, *(len(name) for name, _ in rows))
+        out: list[list[tuple[str, str]]] = []
+        for name, value in rows:
+            out += wrap_spans([(f"{name:<{width0}} ", ""), (value, "")], min(columns, PROSE), 2, width0 + 1)
+        return out
+
+    return lay
 
 
 def verdict_blocks(report: Report, catalog: Catalog, lang: Lang, strict: bool) -> list[Block]:
@@ -203,10 +268,18 @@ def verdict_blocks(report: Report, catalog: Catalog, lang: Lang, strict: bool) -
     if bad is not None:
         n = v.errors if v.errors else v.warnings
         title = finding_text(bad, catalog, lang).title
-        return [Block().add(tr("verdict.errors", lang, n=n), "bold red").add(" " + tr("verdict.first", lang, title=title))]
+        # Where to start on a line of its own: at 80 columns the title is not broken off the sentence before it.
+        return [line(tr("verdict.errors", lang, n=n), "bold red"), line(tr("verdict.first", lang, title=title))]
     if v.warnings:
         return [line(tr("verdict.warnings", lang, n=v.warnings), "yellow")]
     return [line(tr("verdict.ok_offline" if report.offline else "verdict.ok", lang), "green")]
+
+
+def output_summary(report: Report, catalog: Catalog, lang: Lang, strict: bool, file: str, fmt: str) -> str:
+    """One line for standard output when the report went to a file: where, in which format, and the verdict."""
+    verdict = " ".join("".join(text for text, _ in block.spans) for block in verdict_blocks(report, catalog, lang, strict))
+    return visible(tr("firsthour.output.written", lang, file=file, format=tr(f"firsthour.output.format.{fmt}", lang),
+                      verdict=verdict))
 
 
 def check_blocks(report: Report, catalog: Catalog, lang: Lang, strict: bool = False, show_transcript: bool = False,
@@ -234,12 +307,12 @@ def check_blocks(report: Report, catalog: Catalog, lang: Lang, strict: bool = Fa
     if report.ports is not None:
         from smtpdoctor.render.platforms import ports_lines
 
-        blocks += [line(), *(line(text, wrap=False) for text in ports_lines(report, lang))]
+        blocks += [line(), *(line(text, hang=4) for text in ports_lines(report, lang))]
     if report.dns is not None:
         blocks += dns_blocks(report, lang)
     if show_transcript and report.transcript:
         blocks += [line(), line(tr("heading.transcript", lang) + ":", "bold")]
-        blocks += [line(t, "dim", indent=2, wrap=False) for t in report.transcript]
+        blocks += [line(t, "dim", indent=2, wrap=False) for t in report.transcript]  # verbatim, to be copied whole
     blocks.append(line())
     if report.findings:
         blocks.append(line(tr("heading.findings", lang) + ":", "bold"))

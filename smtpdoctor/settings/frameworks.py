@@ -467,9 +467,56 @@ def read_django(entries: Mapping[str, Entry], _files: list[Path], context: _Cont
 
 LARAVEL_TLS_SETTINGS = ("MAIL_ENCRYPTION", "MAIL_SCHEME", "MAIL_PORT")
 
+# phpdotenv (vlucas/phpdotenv, Laravel's .env reader) replaces ${NAME} in an unquoted or double-quoted value with
+# NAME from the environment or from a line above; a single-quoted value is literal; an unknown name stays as written.
+_PHPDOTENV_REF = re.compile(r"\$\{([A-Za-z0-9_.]+)\}")
+
+
+def laravel_expanded(entries: Mapping[str, Entry]) -> dict[str, Entry]:
+    """The .env values as Laravel sees them: MAIL_FROM_NAME="${APP_NAME}" is the app's name."""
+    from dataclasses import replace
+
+    out = dict(entries)
+
+    def expanded(key: str, seen: frozenset[str]) -> str:
+        entry = out[key]
+        if entry.source.kind != "dotenv" or "${" not in entry.value or _single_quoted(entry):
+            return entry.value
+
+        def one(m: re.Match[str]) -> str:
+            name = m.group(1)
+            ref = out.get(name)
+            if ref is None or name in seen or not _defined_before(ref, entry):
+                return m.group(0)
+            return expanded(name, seen | {name})
+
+        return _PHPDOTENV_REF.sub(one, entry.value)
+
+    for key in list(out):
+        value = expanded(key, frozenset({key}))
+        if value != out[key].value:
+            out[key] = replace(out[key], value=value)
+    return out
+
+
+def _defined_before(ref: Entry, entry: Entry) -> bool:
+    """The environment, another file, or a line above in the same file: phpdotenv reads a file top to bottom."""
+    if ref.source.kind != "dotenv" or ref.source.file != entry.source.file:
+        return True
+    return (ref.source.line or 0) < (entry.source.line or 0)
+
+
+def _single_quoted(entry: Entry) -> bool:
+    try:
+        text = Path(entry.source.file or "").read_text(encoding="utf-8-sig").splitlines()[(entry.source.line or 1) - 1]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return False
+    return text.partition("=")[2].lstrip().startswith("'")
+
 
 def read_laravel(entries: Mapping[str, Entry], _files: list[Path], context: _Context | None = None) -> SourceRead:
     context = context or _Context()
+    entries = laravel_expanded(entries)
     findings: list[Finding] = []
     version = context.version("laravel")
     mailer = entries.get("MAIL_MAILER") or entries.get("MAIL_DRIVER")

@@ -21,7 +21,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from scenarios import SCENARIOS  # noqa: E402
+import importlib  # noqa: E402
+import os  # noqa: E402
+
+# Round three (README "Round three"): CAPTURE_SCENARIOS=scenarios3, records "r3-NNNN" in round3.jsonl; a text equal
+# to one in captured.jsonl is not added again.
+SCENARIOS = importlib.import_module(os.environ.get("CAPTURE_SCENARIOS", "scenarios")).SCENARIOS
+ROUND3 = os.environ.get("CAPTURE_SCENARIOS") == "scenarios3"
 
 APPEND = "--append" in sys.argv
 ARGS = [a for a in sys.argv[1:] if a != "--append"]
@@ -49,6 +55,8 @@ CLIENTS = {
     "netsmtp": ("perl-net-smtp", "Perl 5.36 Net::SMTP (libnet 3.14)"),
     "aiosmtplib": ("aiosmtplib", "aiosmtplib 5.1.3 (Python 3.11.7)"),
     "symfony": ("symfony-mailer", "Symfony Mailer 5.4.53 (PHP 8.2)"),
+    # round three
+    "phpmailer_ru": ("phpmailer", "PHPMailer 6.6.3 (PHP 8.2) with setLanguage('ru')"),
 }
 NM = [("inspect", "console.error(err)"), ("message", "console.error(err.message)"),
       ("logger", "logger: true, last lines"), ("crash", "uncaught exception that ended the process")]
@@ -69,6 +77,7 @@ STYLES = {  # per out-dir, primary style first: a later style is kept only when 
     "netsmtp": [("message", "code + message of the failing step"), ("debug", "Debug => 1 tail")],
     "aiosmtplib": [("exc", "traceback last line"), ("str", "str(e)")],
     "symfony": [("message", "exception message"), ("debug", "getDebug() tail")],
+    "phpmailer_ru": [("errorinfo", "Mailer Error: ErrorInfo"), ("debug", "SMTPDebug=2 tail")],
 }
 # captures whose text shows that something failed but nothing of this fault: not recorded (README rule)
 NO_SIGN = {  # (out-dir, style, scenario)
@@ -92,12 +101,14 @@ PROVIDER_MARKERS = {
 SUCCESS = re.compile(r"250 2\.0\.0 Ok: queued as 4F2A1B2C3D")
 FAILURE = re.compile(r"(?i)error|fail|refused|denied|reject|timeout|timed out|\*\*\*|<\*\*|exception|could not|curl: \(|(?:^|\s)[45]\d\d[ -]")
 CLIENT_ORDER = ["nodemailer", "nodemailer6", "smtplib", "django", "swaks", "curl", "phpmailer", "ruby", "go", "javamail",
-                "postfix", "exim", "msmtp", "snail", "netsmtp", "aiosmtplib", "symfony"]
+                "postfix", "exim", "msmtp", "snail", "netsmtp", "aiosmtplib", "symfony", "phpmailer_ru"]
 
 
 def adjust(sc: dict, text: str) -> list[str]:
     """A scenario's codes, widened where this client's text shows a different symptom of the same fault."""
     codes = list(sc["expected"])
+    if sc["name"] in ("auth-after-tls-only", "exim-auth-not-advertised") and "STARTTLS" not in text.upper():
+        codes += [c for c in ("auth.not_supported",) if c not in codes]  # the text does not show STARTTLS offered
     if sc["name"] == "pop3-port" and "+OK" not in text:
         codes += ["net.greeting_timeout", "net.timeout"]  # the client never showed the POP3 banner, only a wait
     return codes
@@ -160,7 +171,11 @@ def main() -> None:
     scen_names = list(SCENARIOS)
     seen_cores: dict = {}
     existing = [json.loads(line) for line in JSONL.read_text().splitlines()] if APPEND else []
-    existing_keys = {normalize(e["text"]) for e in existing}
+    if ROUND3:  # the first corpus's captures are not recorded again
+        first = [json.loads(line) for line in (HERE.parent / "captured.jsonl").read_text().splitlines()]
+        existing_keys = {normalize(e["text"]) for e in existing + first}
+    else:
+        existing_keys = {normalize(e["text"]) for e in existing}
     first_id = max((int(e["id"].split("-")[1]) for e in existing), default=0) + 1
     for outdir in CLIENT_ORDER:
         base = OUT / outdir
@@ -249,7 +264,7 @@ def main() -> None:
             note = (f"{first['note']}. The same text came out of {len(scs)} scenarios ({', '.join(g['scenarios'])}), "
                     "so the codes of any of them are acceptable")
         entries.append(dict(
-            id=f"cap-{i:04d}", text=g["text"],
+            id=f"{'r3' if ROUND3 else 'cap'}-{i:04d}", text=g["text"],
             source=f"captured: {label} [{dict(STYLES[g['outdir']])[g['style']]}] vs {g['scenarios'][0]}",
             client=client, provider=provider, expected=expected, note=note))
     with JSONL.open("a" if APPEND else "w") as fh:  # --append: the existing records are not rewritten

@@ -8,13 +8,15 @@ RUN = Path(os.environ.get("CAPTURE_RUN", "/tmp/capture/run"))
 OUT = Path(os.environ.get("CAPTURE_OUT", "/tmp/capture/out"))
 HOST = "localhost"
 USER = "demo@example.test"
-PASSWORD = "wrong-or-right-password"
+PASSWORD = os.environ.get("CAPTURE_PASSWORD", "wrong-or-right-password")  # a round-three run gives a non-ASCII one
 FROM = "app@example.test"
 TO = "user@example.test"
 TIMEOUT = 4
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scenarios import SCENARIOS  # noqa: E402
+import importlib  # noqa: E402
+
+SCENARIOS = importlib.import_module(os.environ.get("CAPTURE_SCENARIOS", "scenarios")).SCENARIOS  # scenarios3: round three
 
 
 def ports():

@@ -15,13 +15,14 @@ $ports = json_decode(file_get_contents("$run/ports.json"), true);
 $only = array_slice($argv, 1);
 
 function save($out, $style, $name, $text) {
-    $d = "$out/phpmailer/$style";
+    $d = "$out/" . (getenv('CAPTURE_TAG') ?: 'phpmailer') . "/$style";  // phpmailer_ru: setLanguage('ru')
     if (!is_dir($d)) mkdir($d, 0777, true);
     file_put_contents("$d/$name.txt", $text);
 }
 
 function attempt($run, $mode, $port, $debug) {
     $mail = new PHPMailer(true);
+    if (getenv('CAPTURE_LANG')) $mail->setLanguage(getenv('CAPTURE_LANG'), '/usr/share/php/libphp-phpmailer/language/');
     $failed = false;
     ob_start();
     try {

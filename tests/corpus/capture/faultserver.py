@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from scenarios import SCENARIOS
+import importlib, os
+SCENARIOS = importlib.import_module(os.environ.get("CAPTURE_SCENARIOS", "scenarios")).SCENARIOS  # scenarios3: round three
 
 HOSTNAME = "mail.example.test"
 
@@ -107,6 +108,8 @@ class Session:
         if self.cfg.get("starttls", True) and not self.tls and self.cfg.get("tls") != "implicit":
             lines.append("250-STARTTLS")
         auth = self.cfg.get("auth", "PLAIN LOGIN")
+        if self.cfg.get("auth_after_tls") and not self.tls:
+            auth = None  # AUTH offered only once the session is encrypted (Exim's and Postfix's usual set-up)
         if auth:
             lines.append(f"250-AUTH {auth}")
         lines += ["250-ENHANCEDSTATUSCODES", "250 SMTPUTF8"]

@@ -1,0 +1,344 @@
+"""Explain, round three (issue 20): a reply is read by its words whatever its number, the log's structure decides the
+step, HTTP sending APIs' documented answers are read as theirs, and new library wordings. Each line is as the
+library or server really prints it (captured against the loopback servers of tests/corpus/capture, or the
+documented text of the software named)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from smtpdoctor.checks.dns import spf_typo
+from smtpdoctor.knowledge.catalog import load_catalog
+from smtpdoctor.logs.explain import run_explain
+
+CATALOG = load_catalog()
+KNOWLEDGE = Path(__file__).parents[1] / "smtpdoctor" / "knowledge"
+
+
+def explain(text: str):
+    return run_explain(["-"], CATALOG, stdin=io.BytesIO(text.encode("utf-8")))
+
+
+def first(text: str):
+    findings = explain(text).findings
+    assert findings, text
+    return findings[0]
+
+
+# -- 1. meaning from the reply's words -------------------------------------------------------------
+
+@pytest.mark.parametrize("line, list_name", [
+    # Postfix reject_rbl_client (default_rbl_reply) through smtplib and nodemailer
+    ("smtplib.SMTPRecipientsRefused: {'user@example.test': (554, b'5.7.1 Service unavailable; Client host "
+     "[127.0.0.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/127.0.0.1')}", "zen.spamhaus.org"),
+    ("Error: Mail command failed: 554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using "
+     "b.barracudacentral.org; http://www.barracudanetworks.com/reputation/?pr=1&ip=127.0.0.1", "b.barracudacentral.org"),
+    # Exim's documented dnslists message, multi-line, as smtplib keeps it
+    ("smtplib.SMTPRecipientsRefused: {'user@example.test': (550, b'rejected because 127.0.0.1 is in a black list at "
+     "zen.spamhaus.org\\nhttps://www.spamhaus.org/query/ip/127.0.0.1')}", "zen.spamhaus.org"),
+    # a 554 greeting naming SpamCop: the listing, not a temporary outage
+    ("aiosmtplib.errors.SMTPConnectResponseError: (554, '5.7.1 mail.example.test Client host [127.0.0.1] blocked "
+     "using bl.spamcop.net; Blocked - see https://www.spamcop.net/bl.shtml?127.0.0.1')", "bl.spamcop.net"),
+])
+def test_a_blocklist_refusal_names_the_list_whatever_its_code(line, list_name):
+    finding = first(line)
+    assert (finding.code, finding.variant) == ("delivery.spam_rejected", "listed_ip")
+    assert finding.params["list"] == list_name
+
+
+def test_microsofts_banned_ip_is_a_listing_too():
+    finding = first("smtplib.SMTPRecipientsRefused: {'user@example.test': (550, b'5.7.606 Access denied, banned "
+                    "sending IP [127.0.0.1]. To request removal from this list please visit https://sender.office.com/ "
+                    "and follow the directions.')}")
+    assert finding.code == "delivery.spam_rejected" and finding.variant in ("listed_ip", "listed_unnamed")
+
+
+@pytest.mark.parametrize("line", [
+    'Expected response code "354" but got code "554", with message "554 5.7.0 Reject, id=04213-08 - spam"',  # amavis
+    "smtplib.SMTPDataError: (554, b'5.7.1 Spam message rejected')",  # Rspamd
+    "Message could not be sent. Mailer Error: SMTP Error: data not accepted.SMTP server error: DATA END command failed "
+    "Detail: [2] Message rejected under suspicion of SPAM; https://ya.cc/1IrBc 1710250723-aBcDeF12gH\r\n"
+    " SMTP code: 554 Additional SMTP info: 5.7.1",  # Yandex through PHPMailer, with its follow-on code line
+])
+def test_spam_wording_is_read_on_any_code(line):
+    report = explain(line)
+    assert [f.code for f in report.findings] == ["delivery.spam_rejected"]
+
+
+def test_user_not_found_after_data_is_the_recipient_not_spam():
+    line = ("Dec  6 08:19:54 mx postfix/smtp[4121]: 4F2A1B2C3D: to=<user@example.test>, relay=mx.example.test"
+            "[192.0.2.25]:25, delay=1.2, delays=0.1/0/0.5/0.6, dsn=5.1.1, status=bounced (host mx.example.test"
+            "[192.0.2.25] said: 550 Message was not accepted -- invalid mailbox.  Local mailbox user@example.test is "
+            "unavailable: user not found (in reply to end of DATA command))")
+    assert first(line).code == "delivery.recipient_rejected"
+
+
+@pytest.mark.parametrize("line, code", [
+    ("smtplib.SMTPDataError: (550, b'5.7.1 \\xd0\\xa1\\xd0\\xbe...')\n550 5.7.1 Сообщение отклонено как спам",
+     "delivery.spam_rejected"),
+    ("Error: Mail command failed: 553 5.7.1 Адрес отправителя не принадлежит пользователю", "sender.not_owned"),
+    ("Error: Invalid greeting. response=421 4.7.0 Слишком много подключений, попробуйте позже", "delivery.rate_limited"),
+])
+def test_russian_replies_are_read(line, code):
+    assert first(line).code == code
+
+
+@pytest.mark.parametrize("line, code", [
+    ("smtplib.SMTPSenderRefused: (450, b'4.7.1 Error: too much mail from 127.0.0.1', 'app@example.test')",
+     "delivery.rate_limited"),  # Postfix anvil
+    ("smtplib.SMTPDataError: (554, b'5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to "
+     "process message due to a permanent exception with message Cannot submit message.')", "delivery.quota_exceeded"),
+    ("Error: Can't send mail - all recipients were rejected: 554 5.7.1 <user@example.test>: Relay access denied",
+     "config.missing"),
+    ("smtplib.SMTPRecipientsRefused: {'user@example.test': (550, b'Verification failed for <app@example.test>\\n"
+     "Unrouteable address\\nSender verify failed')}", "config.sender_invalid"),  # the longer wording wins
+])
+def test_the_words_decide_over_the_number(line, code):
+    assert first(line).code == code
+
+
+def test_reply_words_in_an_ordinary_line_are_no_diagnosis():
+    assert explain("2026-12-06 10:00:00 INFO moderation: 3 posts flagged, spam message rejected by a moderator, unrouteable address list updated\n").findings == ()
+
+
+# -- 2. structure ----------------------------------------------------------------------------------
+
+def test_starttls_offered_without_auth_means_tls_first():
+    text = ("reply: b'250 SMTPUTF8\\r\\n'\n"
+            "reply: retcode (250); Msg: b'mail.example.test Hello [127.0.0.1]\\nPIPELINING\\nSIZE 35882577\\n8BITMIME"
+            "\\nSTARTTLS\\nENHANCEDSTATUSCODES\\nSMTPUTF8'\n"
+            "smtplib.SMTPNotSupportedError: SMTP AUTH extension not supported by server.")
+    assert first(text.replace("\nsmtplib", " smtplib")).code == "auth.requires_tls"
+
+
+def test_a_wrapper_after_quit_does_not_make_a_second_verdict():
+    text = ("2026-12-06 08:19:54\tSERVER -> CLIENT: 535 5.7.8 Error: authentication failed: authentication failure\n"
+            "2026-12-06 08:19:54\tSMTP ERROR: Password command failed: 535 5.7.8 Error: authentication failed\n"
+            "2026-12-06 08:19:54\tSMTP Error: Could not authenticate.\n"
+            "2026-12-06 08:19:54\tCLIENT -> SERVER: QUIT\n"
+            "2026-12-06 08:19:54\tSERVER -> CLIENT: 221 2.0.0 Bye\n"
+            "2026-12-06 08:19:54\tSMTP Error: Could not authenticate.\n")
+    report = explain(text)
+    assert [f.code for f in report.findings] == ["auth.bad_credentials"]
+    assert report.logs.last_failure.code == "auth.bad_credentials"
+
+
+def test_smtplib_frames_of_the_greeting_read_make_a_greeting_timeout():
+    text = ('  File "/usr/lib/python3.11/smtplib.py", line 341, in connect\n'
+            "    (code, msg) = self.getreply()\n"
+            '  File "/usr/lib/python3.11/smtplib.py", line 398, in getreply\n'
+            "    line = self.file.readline(_MAXLINE + 1)\n"
+            "TimeoutError: timed out")
+    assert first(text).code == "net.greeting_timeout"
+
+
+# -- 3. HTTP sending APIs --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, code, provider", [
+    ("resend.exceptions.InvalidApiKeyError: API key is invalid", "auth.bad_credentials", "resend"),
+    ("{\n  data: null,\n  error: {\n    statusCode: 403,\n    message: 'You can only send testing emails to your own "
+     "email address (owner@example.test). To send emails to other recipients, please verify a domain at "
+     "resend.com/domains, and change the `from` address to an email using this domain.',\n    name: 'validation_error'"
+     "\n  }\n}", "delivery.sandbox_restricted", "resend"),
+    ("ERROR:app.mail:send failed: HTTP Error 403: Forbidden {\"errors\": [{\"message\": \"The from address does not "
+     "match a verified Sender Identity. Mail cannot be sent until this error is resolved.\", \"field\": \"from\", "
+     "\"help\": null}]}", "sender.unverified", "sendgrid"),
+    ("[Error: Unauthorized] {\n  status: 401,\n  details: 'Forbidden',\n  type: 'MailgunAPIError'\n}",
+     "auth.bad_credentials", "mailgun"),
+    ("botocore.exceptions.ClientError: An error occurred (InvalidClientTokenId) when calling the SendEmail operation: "
+     "The security token included in the request is invalid.", "auth.bad_credentials", "ses"),
+    ("botocore.errorfactory.MessageRejected: An error occurred (MessageRejected) when calling the SendEmail operation: "
+     "Email address is not verified. The following identities failed the check in region US-EAST-1: app@example.test",
+     "sender.unverified", "ses"),
+    ("ApiInputError: While your account is pending approval, all recipient addresses must share the same domain as "
+     "the 'From' address.", "delivery.sandbox_restricted", "postmark"),
+    ("BrevoError: Status code: 401\nBody: {\n  \"code\": \"unauthorized\",\n  \"message\": \"Key not found\"\n}",
+     "auth.bad_credentials", "brevo"),
+    ("smtp2go API error 400: {\"request_id\": \"22e5acba-43bf-11e6-ae42-408d5cce2644\", \"data\": {\"error\": \"You do "
+     "not have permission to access this API endpoint\", \"error_code\": "
+     "\"E_ApiResponseCodes.ENDPOINT_PERMISSION_DENIED\"}}", "auth.bad_credentials", "smtp2go"),
+    ("postal send failed: 200 {\"status\": \"error\", \"data\": {\"code\": \"UnauthenticatedFromAddress\", \"message\": "
+     "\"The From address is not authorised to send mail from this server\"}}", "sender.domain_not_verified", "postal"),
+])
+def test_http_api_answers_are_read_as_the_providers_own(text, code, provider):
+    finding = first(text)
+    assert (finding.code, finding.provider) == (code, provider)
+
+
+@pytest.mark.parametrize("line", [
+    "ERROR:app.mail:send failed: HTTP Error 401: Unauthorized",
+    "BrevoError: Status code: 403",
+    "python_http_client.exceptions.TooManyRequestsError: HTTP Error 429: Too Many Requests",
+])
+def test_an_http_status_is_never_an_smtp_reply(line):
+    assert all(f.decided_by is None or f.decided_by.kind not in ("reply_code", "generic") for f in explain(line).findings)
+
+
+def test_api_fixes_name_the_providers_own_key():
+    finding = first("resend.exceptions.InvalidApiKeyError: API key is invalid")
+    entry = CATALOG.entries["auth.bad_credentials"]
+    fix = " ".join(entry.variants[finding.variant].fix.en)
+    assert "re_" in fix and "https://resend.com/api-keys" in fix
+
+
+def test_every_http_api_entry_cites_its_documentation_page():
+    data = tomllib.loads((KNOWLEDGE / "http_apis.toml").read_text(encoding="utf-8"))
+    providers = {t["provider"] for t in data["term"]}
+    assert providers >= {"resend", "sendgrid", "mailgun", "ses", "postmark", "brevo", "smtp2go", "postal"}
+    for term in data["term"]:
+        assert term["source"].startswith("https://"), term
+        assert term["kind"] == "http_api" and isinstance(term["status"], int), term
+
+
+def test_every_new_wording_cites_a_public_url():
+    data = tomllib.loads((KNOWLEDGE / "wordings.toml").read_text(encoding="utf-8"))
+    assert all(re.match(r"https://", t["source"]) for t in data["term"])
+
+
+# -- 4. library exceptions -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, code", [
+    ('send mail: dial tcp 203.0.113.7:587: i/o timeout: context deadline exceeded', "net.timeout"),  # Go context
+    ("UnicodeEncodeError: 'ascii' codec can't encode character '\\xe4' in position 20: ordinal not in range(128)",
+     "config.password_format"),  # smtplib's login with a non-ASCII password (captured)
+    ('OpenSSL::SSL::SSLError: hostname "localhost" does not match the server certificate', "tls.cert_hostname_mismatch"),
+    ("OpenSSL::SSL::SSLError: SSL_connect returned=1 errno=0 peeraddr=127.0.0.1:31017 state=error: certificate verify "
+     "failed (hostname mismatch)", "tls.cert_hostname_mismatch"),
+    ("jakarta.mail.internet.AddressException: Missing final '@domain' in string ``not-an-address''",
+     "config.recipient_invalid"),
+    ('Symfony\\Component\\Mime\\Exception\\RfcComplianceException: Email "not-an-address" does not comply with '
+     "addr-spec of RFC 2822.", "config.recipient_invalid"),
+    ("Dec  6 08:19:54 relay postfix/smtp[4121]: warning: SASL authentication failure: No worthy mechs found",
+     "auth.not_supported"),
+])
+def test_library_and_mta_wordings(line, code):
+    assert first(line).code == code
+
+
+def test_postfix_client_sasl_is_the_clients_own_problem():
+    finding = first("postfix/smtp[4121]: warning: SASL authentication failure: No worthy mechs found")
+    assert finding.variant == "client_mechs"
+
+
+# -- SPF term typos (issue 18 item 6) --------------------------------------------------------------
+
+@pytest.mark.parametrize("term, meant", [("ipv4:192.0.2.1", "ip4:192.0.2.1"), ("ipv6:2001:db8::1", "ip6:2001:db8::1"),
+                                         ("incude:_spf.google.com", "include:_spf.google.com"),
+                                         ("~inlcude:spf.example.net", "~include:spf.example.net")])
+def test_spf_typos_are_named(term, meant):
+    assert spf_typo(term) == meant
+
+
+@pytest.mark.parametrize("term", ["ip4:192.0.2.1", "include:_spf.google.com", "foo=bar", "mx"])
+def test_spf_terms_that_are_right_are_no_typos(term):
+    assert spf_typo(term) in (None,)
+
+
+# -- one failure, one diagnosis (round three, finished) --------------------------------------------
+
+def failures(text: str) -> list[str]:
+    return [f.code for f in explain(text).findings if f.severity.value in ("error", "warning")]
+
+
+@pytest.mark.parametrize("text, code", [
+    # msmtp prints its wrapper BEFORE the server's reply it wraps (src/msmtp.c: msmtp_sendmail then the reply)
+    ("msmtp: authentication failed (method PLAIN)\n"
+     "msmtp: server message: 535 5.7.3 Authentication unsuccessful [LO4P123CA0456.GBRP123.PROD.OUTLOOK.COM]\n"
+     "msmtp: could not send mail\n", "auth.bad_credentials"),
+    # curl's fixed "(67) Login denied" after the reply that decided, past curl's closing trace lines
+    ("> AUTH PLAIN\n{ [5 bytes data]\n< 504 5.5.4 Unrecognized authentication type\n* Closing connection 0\n"
+     "} [5 bytes data]\n* TLSv1.3 (OUT), TLS alert, close notify (256):\n} [2 bytes data]\ncurl: (67) Login denied\n",
+     "auth.not_supported"),
+    # Exim: the authenticator's line carries the reply; the message's defer line only names the layer
+    ("2026-11-26 15:17:18 1xWbDq-0001tg-1w plain authenticator failed H=localhost [127.0.0.1] 535 5.7.3 "
+     "Authentication unsuccessful [LO4P123CA0456.GBRP123.PROD.OUTLOOK.COM]\n"
+     "2026-11-26 15:17:18 1xWbDq-0001tg-1w == user@d36.example.test R=smarthost T=remote_smtp_smarthost defer (-42): "
+     "authentication required but authentication attempt(s) failed\n", "auth.bad_credentials"),
+    # one Postfix smtp process, one delivery: its TLS warning and the status line that ends the attempt
+    ("Nov 26 15:10:26 app-host postfix/smtp[31383]: SSL_connect error to localhost[127.0.0.1]:30012: -1\n"
+     "Nov 26 15:10:26 app-host postfix/smtp[31383]: warning: TLS library problem: error:0A00010B:SSL routines::"
+     "wrong version number:../ssl/record/ssl3_record.c:350:\n"
+     "Nov 26 15:10:26 app-host postfix/smtp[31383]: 3AD1B240495: to=<user@d12.example.test>, relay=localhost"
+     "[127.0.0.1]:30012, delay=0.07, delays=0/0.06/0.01/0, dsn=4.7.5, status=deferred (Cannot start TLS: handshake "
+     "failure)\n", "tls.wrong_mode"),
+    # curl numbers TLS messages in its trace: "(557)" is no SMTP reply
+    ("* TLSv1.3 (OUT), TLS alert, certificate expired (557):\n} [2 bytes data]\n"
+     "* SSL certificate problem: certificate has expired\n* Closing connection 0\n"
+     "curl: (60) SSL certificate problem: certificate has expired\n", "tls.cert_expired"),
+])
+def test_one_failure_told_on_several_lines_is_one_diagnosis(text, code):
+    assert failures(text) == [code]
+
+
+def test_an_unterminated_last_line_continues_its_record():
+    # PHPMailer's ErrorInfo as a log's last line, with no newline after it: " SMTP code: 451" is the record's
+    text = ("Message could not be sent. Mailer Error: The following From address failed: app@example.test : MAIL FROM "
+            "command failed,Sender rate exceeds 100 messages per 1h\r\n,451,SMTP server error: MAIL FROM command failed "
+            "Detail: Sender rate exceeds 100 messages per 1h\r\n SMTP code: 451SMTP server error: MAIL FROM command "
+            "failed Detail: Sender rate exceeds 100 messages per 1h\r\n SMTP code: 451")
+    assert failures(text) == ["delivery.rate_limited"]
+    assert failures(text + "\n") == ["delivery.rate_limited"]
+
+
+NODEMAILER_FAILED = ("[2026-11-26 13:12:28] ERROR [sQ7Bnh2iVI4] Invalid login: 535 5.7.8 Error: authentication failed: "
+                     "authentication failure\n")
+
+
+def test_nodemailers_connection_id_keeps_two_sessions_apart():
+    # a pool: another connection's drop right after is that connection's own failure, not this one's hang-up
+    text = NODEMAILER_FAILED + "[2026-11-26 13:12:28] WARN  [Zphn2BqM5GI] Connection closed unexpectedly\n"
+    assert sorted(failures(text)) == ["auth.bad_credentials", "net.reset"]
+
+
+def test_a_later_line_of_the_same_session_is_the_same_failure():
+    text = (NODEMAILER_FAILED
+            + "[2026-11-26 13:12:28] INFO  [Zphn2BqM5GI] Connection established to 127.0.0.1:30030\n"
+              "[2026-11-26 13:12:28] DEBUG [Zphn2BqM5GI] SMTP handshake finished\n"
+              "[2026-11-26 13:12:28] INFO  [Zphn2BqM5GI] Sending message <a@example.test> to <b@example.test>\n"
+              "[2026-11-26 13:12:28] WARN  [sQ7Bnh2iVI4] Connection closed unexpectedly\n")
+    report = explain(text)
+    assert failures(text) == ["auth.bad_credentials"]
+    assert report.findings[0].seen.count == 2
+
+
+# -- client wordings that only name the layer: the quoted reply decides ----------------------------
+
+@pytest.mark.parametrize("line, code", [
+    # .NET's SmtpStatusCode descriptions stand before "The server response was:"
+    ("System.Net.Mail.SmtpException: Mailbox unavailable. The server response was: 5.7.1 Message rejected as spam "
+     "by Content Filtering.", "delivery.spam_rejected"),
+    ("System.Net.Mail.SmtpException: Mailbox unavailable. The server response was: Sender address rejected: not "
+     "owned by user app@example.test", "sender.not_owned"),
+    # nodemailer's fixed text for a 421 at EHLO quotes the reply after "response="
+    ("Error: Server terminates connection. response=421 Too many concurrent SMTP connections from this IP address; "
+     "please try again later.", "delivery.rate_limited"),
+    # Exim's own "authentication required but …" is not a server's "Authentication required"
+    ("2026-11-26 15:17:18 1xWbDq-0001sK-0e == user@d27.example.test R=smarthost T=remote_smtp_smarthost defer (-42): "
+     "authentication required but server did not advertise AUTH support", "auth.not_supported"),
+    # Exim's default RCPT ACL, as Net::SMTP reports it
+    ("550 relay not permitted", "config.missing"),
+])
+def test_the_quoted_reply_decides_over_the_clients_words(line, code):
+    assert first(line).code == code
+
+
+def test_mailgun_error_type_alone_names_no_key_problem():
+    text = "[Error: Not Found] {\n  status: 404,\n  details: 'Domain not found: mg.example.test',\n  type: 'MailgunAPIError'\n}\n"
+    finding = first(text)
+    assert (finding.code, finding.variant) == ("sender.domain_not_verified", "mailgun_domain")
+
+
+def test_two_replies_with_the_same_basic_code_stay_two():
+    text = ("550 5.7.1 This message was not accepted due to domain (mail.ru) owner DMARC policy (RFC 7489)\n"
+            "550 5.7.26 Unusual status without text\n"
+            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.\n"
+            "535 5.7.3 Authentication unsuccessful\n")
+    codes = [(m.line, m.code) for m in explain(text).logs.matches]
+    assert codes == [(1, "sender.dmarc_rejected"), (2, "sender.dmarc_rejected"), (3, "auth.basic_auth_disabled"),
+                     (4, "auth.bad_credentials")]
