@@ -261,6 +261,12 @@ class EvidenceEngine:
                                                else needles_for(term.regex.pattern)))
                               for term in knowledge.terms]
         self._term_present = needle_finder(sorted({n for _, ns in self._term_needles for n in ns}))
+        # needle -> the terms that contain it (their index, so that candidates keep the files' order): a record's few
+        # needles name its few candidate terms, instead of every term being asked
+        self._terms_of: dict[str, list[int]] = {}
+        for index, (_, needles) in enumerate(self._term_needles):
+            for needle in needles:
+                self._terms_of.setdefault(needle, []).append(index)
         # The same for the command cues; a cue without a literal of its own (" ~> .") is always tried.
         self._cue_needles = [(cue, _needles_or_none(cue.regex.pattern)) for cue in knowledge.commands]
         self._cue_present = needle_finder(sorted({n for _, ns in self._cue_needles if ns for n in ns}))
@@ -386,8 +392,9 @@ class EvidenceEngine:
         if not present:
             return
         pending: list[Reading] = []  # reply wordings: kept when the record reports a failure
-        found = [(term, span) for term, needles in self._term_needles
-                 if not present.isdisjoint(needles) and (span := term.span_in(text, lowered)) is not None]
+        candidates = sorted({index for needle in present for index in self._terms_of.get(needle, ())})
+        found = [(term, span) for term, _ in map(self._term_needles.__getitem__, candidates)
+                 if (span := term.span_in(text, lowered)) is not None]
         for term, (start, end) in found:
             rank = (0.0, 0)
             if term.strong:

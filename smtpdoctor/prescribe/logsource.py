@@ -29,6 +29,26 @@ def log_frameworks() -> tuple[LogFramework, ...]:
                  for d in data.get("log_framework", []))
 
 
+@cache
+def _marker_finder():
+    """window -> the frameworks whose markers it holds, in one pass for all markers (a search per marker read each
+    4 MiB chunk 34 times: 40 % of a scan's time)."""
+    markers = [(fw.id, marker) for fw in log_frameworks() for marker in fw.markers]
+    try:
+        import ahocorasick_rs
+
+        automaton = ahocorasick_rs.BytesAhoCorasick([marker for _, marker in markers]) if markers else None
+    except ImportError:  # pragma: no cover - the wheel exists for common platforms
+        automaton = None
+    if automaton is None:
+        return lambda window: {fid for fid, marker in markers if marker in window}
+    return lambda window: {markers[i][0] for i, _, _ in automaton.find_matches_as_indexes(window, overlapping=True)}
+
+
+def _frameworks_in(window: bytes) -> set[str]:
+    return _marker_finder()(window)
+
+
 class Sniffer:
     """A binary stream that can tell which frameworks' markers passed through it; everything else is the stream's.
 
@@ -56,10 +76,7 @@ class Sniffer:
         if self._looked or len(self.seen) == len(log_frameworks()):
             return
         self._looked = True
-        window = self._tail + self._chunk
-        for fw in log_frameworks():
-            if fw.id not in self.seen and any(marker in window for marker in fw.markers):
-                self.seen.add(fw.id)
+        self.seen |= _frameworks_in(self._tail + self._chunk)
 
     def framework(self) -> str | None:
         """The framework that wrote this log: the first of the data's order whose marker was seen."""
