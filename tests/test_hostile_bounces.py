@@ -191,7 +191,7 @@ def test_reading_a_message_never_raises(tmp_path):
     """Malformed header encodings and parameters the email package trips over: counted, never a traceback."""
     from smtpdoctor.messages.inputs import read_stream
     from smtpdoctor.messages.detect import InputKind
-    from smtpdoctor.messages.read import Collector
+    from smtpdoctor.messages.collect import Collector
 
     odd = [b"Subject: =?utf-8?q?broken?=?=\nContent-Type: text/plain; charset*=''%\n\nbody\n",
            b"Content-Type: multipart/report; boundary=\n\n--\n--\n",
