@@ -6,7 +6,6 @@ documented text of the software named)."""
 from __future__ import annotations
 
 import io
-import json
 import re
 import tomllib
 from pathlib import Path
@@ -342,3 +341,9 @@ def test_two_replies_with_the_same_basic_code_stay_two():
     codes = [(m.line, m.code) for m in explain(text).logs.matches]
     assert codes == [(1, "sender.dmarc_rejected"), (2, "sender.dmarc_rejected"), (3, "auth.basic_auth_disabled"),
                      (4, "auth.bad_credentials")]
+
+
+def test_a_reply_that_means_something_else_after_a_timeout_is_its_own_failure():
+    text = ("2026-12-06 10:00:01 ERROR connect to smtp.example.com:587 failed: Connection timeout\n"
+            "2026-12-06 10:00:02 ERROR Invalid login: 535 Authentication failed\n")
+    assert sorted(failures(text)) == ["auth.bad_credentials", "net.timeout"]

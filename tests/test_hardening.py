@@ -70,9 +70,6 @@ URL_PARSE_ERROR = "is not a usable smtp:// or smtps:// URL"
 
 # -- 3. explain masks what its patterns missed ------------------------------------------------------
 
-@pytest.mark.xfail(reason="issue 20 regression, open: a 535 within six lines after a timeout is read as that "
-                          "timeout's follow-on (explain's wrapper rule); the masking asserted first still holds",
-                   strict=False)
 def test_explain_masking_gaps(run_cli, tmp_path):
     log = tmp_path / "app.log"
     log.write_text("\n".join([

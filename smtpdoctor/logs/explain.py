@@ -10,7 +10,7 @@ from smtpdoctor.errors import InputError, os_reason
 from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.knowledge.evidence import engine_for
 from smtpdoctor.logs.mask import mask_secrets
-from smtpdoctor.logs.scan import example_of, LogMatch, LogScanner, open_log
+from smtpdoctor.logs.scan import example_of, LogMatch, LogScanner
 from smtpdoctor.logs.threads import FailureThreads
 from smtpdoctor.messages.detect import InputKind
 from smtpdoctor.messages.source import open_input

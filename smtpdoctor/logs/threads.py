@@ -72,13 +72,17 @@ def _repeats(m: LogMatch, cause: LogMatch) -> str | None:
     """How `m` repeats `cause`'s failure: "layer" (it names the layer, or says the same failure again, or repeats
     its reply's number), "reply" (the same reply read less well), "after" (the hang-up after a refusal), or None."""
     r, c = m.reading, cause.reading
-    if r.kind == "wrapper":
+    # a reply other than the one the failure quoted: another failure
+    own_reply = r.reply_code is not None and c.reply_code is not None and not _same_reply(m, cause)
+    if r.kind == "wrapper" and not own_reply:
         return "layer"
     if m.code == cause.code and (r.reply_code is None or _same_reply(m, cause)):
         return "layer"  # the same failure, said again ("curl: (67) Login denied" after "535 …")
     if r.kind in _BY_NUMBER and r.order > c.order:
-        if c.reply_code is None and r.reply_code is not None:
-            return "layer"  # the reply's words, then its bare code on the client's next line (PHPMailer's "SMTP code: 554")
+        if c.reply_code is None and r.reply_code is not None and (m.code == cause.code or r.kind == "generic"):
+            # the reply's words, then its bare code on the client's next line (PHPMailer's "SMTP code: 554"); a code
+            # that means something else (a 535 after a timeout) is a failure of its own
+            return "layer"
         if _same_reply(m, cause):
             return "layer"  # the reply's number again ("* Got unexpected smtp-server response: 554")
     if m.code in CONSEQUENCES:
@@ -105,7 +109,7 @@ class FailureThreads:
     line whose owner is itself is a diagnosis of its own, any other owner means "one more line of that one"."""
 
     def __init__(self, can_cause: Callable[[LogMatch], bool]) -> None:
-        self.can_cause = can_cause  # a failure the text states for certain: one that later lines may repeat
+        self.can_cause = can_cause  # a failure the text states (no wrapper): one that later lines may repeat
         self._latest: _Failure | None = None
         self._by_session: dict[str, _Failure] = {}
         self._waiting: LogMatch | None = None  # a wrapper that may introduce the reply after it
@@ -113,7 +117,7 @@ class FailureThreads:
     def feed(self, m: LogMatch) -> list[tuple[LogMatch, LogMatch]]:
         out: list[tuple[LogMatch, LogMatch]] = []
         session = session_of(m.text)
-        failure = self._failure_for(m, session)
+        failure = self._failure_for(session)
         waiting, self._waiting = self._waiting, None
         if failure is not None and self._continues(m, failure, session):
             if waiting is not None:
@@ -159,7 +163,7 @@ class FailureThreads:
                 for key in list(self._by_session)[:2048]:
                     del self._by_session[key]
 
-    def _failure_for(self, m: LogMatch, session: str | None) -> _Failure | None:
+    def _failure_for(self, session: str | None) -> _Failure | None:
         latest = self._latest
         if session is not None and session in self._by_session:
             return self._by_session[session]

@@ -90,7 +90,9 @@ class Collector:
             severity = Severity.WARNING if delayed and first.kind not in ("complaint", "autoreply", "delivered") else None
             seen = Occurrences(count, start, last) if start is not None else None
             decided = Decision("bounce", first.reason, first.command)
-            out.append(Finding(code=code, variant=variant, severity=severity, params=params, evidence=first.diagnostic,
+            # An auto-reply's text is the recipient's message, not a server's reply: it stays in the records only.
+            evidence = first.diagnostic if first.kind != "autoreply" else None
+            out.append(Finding(code=code, variant=variant, severity=severity, params=params, evidence=evidence,
                                provider=None, certain=first.reason not in ("undefined", "onhold"), seen=seen,
                                decided_by=decided))
         return out

@@ -78,7 +78,7 @@ def finding_blocks(f: Finding, catalog: Catalog, lang: Lang) -> list[Block]:
     if lists and len(lists) > 1:
         blocks.append(line(tr("bounces.finding.lists", lang, list=", ".join(lists)), indent=4))
     side = f.params.get("side")
-    if isinstance(side, str) and side:
+    if isinstance(side, str) and side and side != "none":
         blocks.append(Block(indent=4).add(tr("bounces.side.label", lang) + ": ", "bold").add(tr("bounces.side." + side, lang)))
     if text.steps or text.links:
         blocks.append(line(tr("heading.fix", lang) + ":", "bold", indent=4))
