@@ -36,6 +36,25 @@ def phases(env: dict, ca: Path) -> None:
     print(f"  inside one check: imports {imports:.0f} ms, settings + probe + render {rest:.0f} ms")
 
 
+def first_run(cmd: list[str], env: dict, runs: int = 10) -> None:
+    """A first run (an empty parsed-data cache) against a warm one, alternating. An installed wheel carries its
+    data files parsed (smtpdoctor/knowledge/parsed/, built by hatch_build.py); a source checkout parses them."""
+    import smtpdoctor
+
+    warm_cache = tempfile.mkdtemp()
+    time_run(cmd, {**env, "XDG_CACHE_HOME": warm_cache})
+    first, warm = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as empty:
+            first.append(cpu_run(cmd, {**env, "XDG_CACHE_HOME": empty}))
+        warm.append(cpu_run(cmd, {**env, "XDG_CACHE_HOME": warm_cache}))
+    shutil.rmtree(warm_cache, ignore_errors=True)
+    shipped = (Path(smtpdoctor.__file__).parent / "knowledge" / "parsed").is_dir()
+    ratio = [statistics.median(f[i] / w[i] for f, w in zip(first, warm)) for i in (0, 1)]
+    print(f"  first run / warm run: {ratio[0]:.2f}x wall, {ratio[1]:.2f}x CPU "
+          f"({'data parsed at build time shipped' if shipped else 'a source checkout: no data parsed at build time'})")
+
+
 def check_env(port: int, user: str, password: str) -> dict:
     return {"SMTP_HOST": "localhost", "SMTP_PORT": str(port), "SMTP_USER": user, "SMTP_PASS": password,
             "SMTP_FROM": user}
@@ -73,6 +92,8 @@ def paired(ours_cmd: list[str], env: dict, swaks: list[str], swaks_like: list[st
     # costs before smtpdoctor does anything, next to the whole of swaks.
     floor_cmd = [sys.executable, "-c", "import typer, ssl"]
     commands = {"ours": (ours_cmd, env), "swaks": (swaks, None), "like": (swaks_like, None), "floor": (floor_cmd, None)}
+    if os.environ.get("SSL_CERT_FILE"):  # also without it: the system's hashed CA directory, read lazily
+        commands["hashed"] = (["env", "-u", "SSL_CERT_FILE", *ours_cmd], env)
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(2):
         for cmd, cmd_env in commands.values():
@@ -97,6 +118,9 @@ def paired(ours_cmd: list[str], env: dict, swaks: list[str], swaks_like: list[st
     print(f"  smtpdoctor / swaks                   {ratio('ours', 'swaks'):5.2f}x {ratio('ours', 'swaks', 1):5.2f}x   (target 2.2x)")
     print(f"  smtpdoctor / swaks, same trust store {ratio('ours', 'like'):5.2f}x {ratio('ours', 'like', 1):5.2f}x   (target 1.5x)")
     print(f"  floor / swaks                        {ratio('floor', 'swaks'):5.2f}x {ratio('floor', 'swaks', 1):5.2f}x")
+    if "hashed" in times:
+        print(f"  smtpdoctor without SSL_CERT_FILE / floor {ratio('hashed', 'floor'):5.2f}x {ratio('hashed', 'floor', 1):5.2f}x"
+              "   (the CA directory read lazily: no bundle parsed)")
     print(f"SSL_CERT_FILE {'set: the whole CA bundle is parsed each run' if os.environ.get('SSL_CERT_FILE') else 'unset: the hashed CA directory is read lazily'}")
 
 
@@ -115,6 +139,7 @@ def against_aiosmtpd() -> None:
             paired(ours_cmd, env, swaks_cmd(server.port, ca, DEMO_USER, DEMO_PASSWORD),
                    swaks_cmd(server.port, same_trust(ca, Path(tmp)), DEMO_USER, DEMO_PASSWORD), runs())
         phases({**os.environ, **env}, ca)
+        first_run(ours_cmd, env)
 
 
 def healthy_problem(ours_cmd: list[str], env: dict, swaks: list[str]) -> str | None:

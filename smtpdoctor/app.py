@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import date
-from dataclasses import dataclass
 from pathlib import Path
 
 from smtpdoctor.diagnose import diagnose, merge
@@ -14,9 +13,10 @@ from smtpdoctor.knowledge.catalog import load_catalog
 from smtpdoctor.report import Finding, Phrase, Report, SettingView, StepResult, phrase
 from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset
 from smtpdoctor.settings.model import SettingsInput, SmtpSettings, clean
+from smtpdoctor.values import value
 
 
-@dataclass(frozen=True)
+@value
 class CheckOptions:
     offline: bool = False
     timeout: float = 10.0

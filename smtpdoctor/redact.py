@@ -33,12 +33,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache, cached_property
 from enum import Enum
-from html import escape as xml_escape
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus, unquote
@@ -62,6 +60,24 @@ _HEX_PREFIX = r"(?:\\x|0x|%)?"
 _HEX_SEPARATOR = r"[:\- ,.]?"
 
 T = TypeVar("T")
+
+
+def _json_string(text: str, ascii_only: bool) -> str:
+    """json.dumps(text, ensure_ascii=ascii_only), by the C functions json.dumps itself calls for a str: the json
+    package (decoder, scanner and their regexes) is not imported for this alone."""
+    try:
+        from _json import encode_basestring, encode_basestring_ascii
+    except ImportError:  # an interpreter without the accelerator: json's own way
+        import json
+
+        return json.dumps(text, ensure_ascii=ascii_only)
+    return encode_basestring_ascii(text) if ascii_only else encode_basestring(text)
+
+
+def _xml_escaped(text: str) -> str:
+    """What html.escape(text) gives (importing html costs a check its table of 2,000 entities, ~1 ms)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#x27;"))
 
 
 def _b64(data: bytes) -> list[str]:
@@ -118,9 +134,9 @@ def _all_forms(secret: str, user: str | None) -> set[str]:
         forms.add(secret[::-1])  # a server that echoes what it was sent backwards
     raw = _bytes(secret)
     forms |= {quote(secret, safe=""), quote(secret), quote_plus(secret), quote(secret, safe="").lower()}
-    forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])  # inside a JSON document
-    forms.add(json.dumps(secret)[1:-1])
-    forms.add(xml_escape(secret))  # inside XML
+    forms.add(_json_string(secret, ascii_only=False)[1:-1])  # inside a JSON document
+    forms.add(_json_string(secret, ascii_only=True)[1:-1])
+    forms.add(_xml_escaped(secret))  # inside XML
     forms.add(secret.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))  # a workflow command
     forms |= set(_b64(raw))
     if len(secret) <= MAX_CORE_SECRET:

@@ -2,17 +2,19 @@
 
 Everything here is language-neutral data. Our own words are `Phrase` ids (rendered in the reader's
 language by `render/`); what a server, a certificate, DNS or a log said is `Evidence`, quoted
-verbatim in every language. Plain dataclasses: these are built on the hot path of every check.
+verbatim in every language. Dataclasses made by `@value` (smtpdoctor.values): defined at every start-up,
+so built without the code `@dataclass` compiles per class.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Union
 
 from smtpdoctor.exitcodes import ExitCode
+from smtpdoctor.values import value
 
 # What counts as ours, for smtpdoctor.redact: a secret is masked in values from outside (what a server,
 # a log, DNS or the user's settings said), never in our own identifiers. A field marked OURS holds a
@@ -57,7 +59,7 @@ class StepStatus(StrEnum):
     SKIP = "skip"
 
 
-@dataclass(frozen=True)
+@value
 class Phrase:
     """Our own words, by id into the message files; rendered in the reader's language at the edge."""
 
@@ -77,7 +79,7 @@ class EvidenceKind(StrEnum):
     SYSTEM = "system"  # the OS's or the TLS library's own reason (errno text, OpenSSL reason)
 
 
-@dataclass(frozen=True)
+@value
 class Evidence:
     """Somebody else's words, byte for byte (secrets already masked): never translated, always marked as theirs."""
 
@@ -85,7 +87,7 @@ class Evidence:
     text: str = field(metadata={"server_words": True})  # smtpdoctor.redact also masks short secrets here, as whole tokens
 
 
-@dataclass(frozen=True)
+@value
 class ValueSource:
     """Where one setting came from, so a diagnosis can say 'SMTP_PORT (from .env, line 4)'."""
 
@@ -101,13 +103,13 @@ class ValueSource:
 Param = Union[str, int, float, bool, Phrase, Evidence, ValueSource, tuple]
 
 
-@dataclass(frozen=True)
+@value
 class Location:
     file: str
     line: int
 
 
-@dataclass(frozen=True)
+@value
 class Occurrences:
     """Where a log diagnosis was seen: how often, first and last place."""
 
@@ -116,7 +118,7 @@ class Occurrences:
     last: Location
 
 
-@dataclass(frozen=True)
+@value
 class Decision:
     """Which evidence decided a diagnosis (knowledge/evidence.py levels) and what competed with it."""
 
@@ -126,7 +128,7 @@ class Decision:
     runner_up: str | None = field(default=None, metadata=OURS)  # the strongest competing reading's code
 
 
-@dataclass(frozen=True)
+@value
 class Finding:
     """One diagnosis: a catalog code with typed parameters and the other side's evidence; no text.
 
@@ -153,7 +155,7 @@ class Finding:
     prescription: object | None = None
 
 
-@dataclass(frozen=True)
+@value
 class StepResult:
     """One probe step. `detail` is our description; `reply` is what the server said, verbatim."""
 
@@ -165,7 +167,7 @@ class StepResult:
     code: str | None = field(default=None, metadata=OURS)  # the finding code when the step failed
 
 
-@dataclass(frozen=True)
+@value
 class SettingView:
     """A setting as the user gave it. `value` is language-neutral (None for a secret); `shown` is for people."""
 
@@ -179,7 +181,7 @@ class SettingView:
     note: Phrase | None = None  # why the value is what it is (the framework rule that decided a TLS mode)
 
 
-@dataclass(frozen=True)
+@value
 class DnsReport:
     """The sender domain's records as read (verbatim strings)."""
 
@@ -195,13 +197,13 @@ class DnsReport:
     skipped: Phrase | None = None
 
 
-@dataclass(frozen=True)
+@value
 class FileStat:
     name: str
     lines: int
 
 
-@dataclass(frozen=True)
+@value
 class LogMatchRef:
     file: str
     line: int
@@ -209,7 +211,7 @@ class LogMatchRef:
     provider: str | None = field(default=None, metadata=OURS)
 
 
-@dataclass(frozen=True)
+@value
 class LastFailure:
     code: str = field(metadata=OURS)
     at: Location
@@ -217,7 +219,7 @@ class LastFailure:
     recovered: Location | None = None  # a success logged after the last failure
 
 
-@dataclass(frozen=True)
+@value
 class LogSummary:
     """What `explain` read: files, every match's place (capped), the last failure."""
 
@@ -232,7 +234,7 @@ class LogSummary:
         return sum(f.lines for f in self.files)
 
 
-@dataclass(frozen=True)
+@value
 class Verdict:
     """Counted once, by `diagnose()`: every renderer and the exit code read this."""
 
@@ -251,7 +253,7 @@ class Verdict:
         return self.first_error or (self.first_warning if strict else None)
 
 
-@dataclass(frozen=True)
+@value
 class PortAttempt:
     """One TCP connect of the port preflight: a port over one IP family."""
 
@@ -262,7 +264,7 @@ class PortAttempt:
     reason: Evidence | None = None  # the OS's words (errno text)
 
 
-@dataclass(frozen=True)
+@value
 class PortTable:
     """`check --ports` (or a timed-out configured port): every SMTP port raced within one timeout."""
 
@@ -273,7 +275,7 @@ class PortTable:
     verdict: Phrase | None = None
 
 
-@dataclass(frozen=True)
+@value
 class BounceRecord:
     """One recipient of a bounce, complaint, auto-reply or provider delivery event (`explain` on mail messages):
     what the other side said, field by field as written, and how it was read (`reason` in Sisimai's vocabulary,
@@ -304,7 +306,7 @@ class BounceRecord:
     at: Location | None = None  # where the message or event starts in the input
 
 
-@dataclass(frozen=True)
+@value
 class BounceSummary:
     """What `explain` read of mail messages and provider events: the records (capped), and counts over all."""
 
@@ -319,7 +321,7 @@ class BounceSummary:
     damaged: int = 0  # messages that could not be parsed at all
 
 
-@dataclass(frozen=True)
+@value
 class Report:
     """The one result of `check`, `dns`, `explain` and each `batch` row: everything a renderer needs."""
 

@@ -43,7 +43,7 @@ def _split(name: str) -> str:  # the same fixed split as bench/bounces.py
 
 
 def test_corpus_agreement_does_not_drop():
-    """The figure bench/bounces.py reports, as a floor: 258 of 275 development recipients (93.8 %) carry the
+    """The figure bench/bounces.py reports, as a floor: 266 of 275 development recipients (96.7 %) carry the
     labelled reason; a change that loses some shows here."""
     right = total = 0
     for line in (CORPUS / "labels.jsonl").read_text().splitlines():
@@ -56,7 +56,7 @@ def test_corpus_agreement_does_not_drop():
             total += 1
             right += index < len(got) and got[index].reason == want["reason"]
     assert total == 275
-    assert right >= 258, f"{right}/{total}"
+    assert right >= 266, f"{right}/{total}"
 
 
 def test_every_corpus_message_gives_records():
@@ -331,3 +331,234 @@ def _dsn(recipient: str, status: str, diagnostic: str) -> bytes:
             f"Final-Recipient: rfc822; {recipient}\nAction: failed\nStatus: {status}\nDiagnostic-Code: {diagnostic}\n\n"
             "--B\nContent-Type: message/rfc822\n\nFrom: sender@example.com\nTo: someone\nSubject: hi\n\nbody\n\n"
             "--B--\n").encode("utf-8")
+
+
+# -- reading a reason: general rules (synthetic messages written from the RFCs and the MTAs' formats) --------------
+
+def _read(raw: bytes):
+    found, _ = message_records(raw)
+    return [finish(f) for f in found]
+
+
+def _notice(sender: str, body: str, subject: str = "Undelivered Mail Returned to Sender") -> bytes:
+    """A plain-text notice (no report part), as Postfix, Exim or a gateway writes one."""
+    return (f"From: {sender}\nTo: someone@example.com\nSubject: {subject}\nMIME-Version: 1.0\n"
+            f"Content-Type: text/plain\n\n{body}\n").encode("utf-8")
+
+
+def _dsn_with(recipient: str, status: str, diagnostic: str, remote: str | None = None, text: str = "") -> bytes:
+    raw = _dsn(recipient, status, diagnostic).decode()
+    if remote:
+        raw = raw.replace(f"Status: {status}\n", f"Status: {status}\nRemote-MTA: dns; {remote}\n")
+    if text:
+        raw = raw.replace("The mail system\n", f"The mail system\n\n{text}\n")
+    return raw.encode()
+
+
+def test_a_status_comment_is_the_reporting_mtas_reading():
+    """RFC 3464 2.3.4: a comment may follow the status; "(mailbox disabled, ...)" says more than the remote words."""
+    [r] = _read(_dsn("a@example.net", "5.2.1 (mailbox disabled, not accepting messages)",
+                     "smtp; 550 5.2.1 <a@example.net>... User Unknown"))
+    assert (r.reason, r.status) == ("suspend", "5.2.1")
+    assert r.diagnostic.text == "550 5.2.1 <a@example.net>... User Unknown"  # the server's words stay as they were
+
+
+@pytest.mark.parametrize("tail, reason", [
+    ("", "filtered"),  # no enhanced code, no command: says no more than X.0.0
+    (" (in reply to RCPT TO command)", "userunknown"),  # refused at RCPT TO: the address itself
+])
+def test_a_bare_user_unknown_reply_needs_the_rcpt_stage(tail, reason):
+    body = ("This is the mail system at host relay.example.com.\n\n"
+            f"<a@example.net>: host mx.example.net[192.0.2.1] said: 550\n    <a@example.net>: User unknown{tail}\n")
+    [r] = _read(_notice("MAILER-DAEMON@relay.example.com (Mail Delivery System)", body))
+    assert (r.recipient, r.reason) == ("a@example.net", reason)
+
+
+@pytest.mark.parametrize("notifier, recipient, reason", [
+    ("postmaster@mail.example.net", "gone@example.net", "userunknown"),
+    ("postmaster@relay.example.com", "gone@example.net", "filtered"),
+    ("postmaster@mx.example.co.jp", "gone@other.co.jp", "filtered"),  # co.jp is no one's own domain
+])
+def test_the_recipients_own_system_knows_its_users(notifier, recipient, reason):
+    """A notice written by the recipient's own domain judges its own users whatever the stage; a relay passing on a
+    bare reply does not know the stage."""
+    body = f"<{recipient}>: host mx.example.net[192.0.2.1] said: 550 no such user here\n"
+    [r] = _read(_notice(notifier, body, subject="Delivery failure"))
+    assert (r.recipient, r.reason) == (recipient, reason)
+
+
+def test_a_gateways_envelope_listing_names_the_recipient():
+    body = ("Error: Invalid user address\n\nError message below:\n550 - Requested action not taken: no such user here\n\n"
+            "Message details:\n  Subject: hi\n  MAIL FROM: me@example.org\n  RCPT TO: 5550100@vtext.com\n")
+    [r] = _read(_notice("post_master@vtext.com", body, subject="Re: hi"))
+    assert (r.recipient, r.format, r.reason) == ("5550100@vtext.com", "verizon", "userunknown")
+
+
+@pytest.mark.parametrize("words, reason", [
+    ("554 delivery error: dd This user doesn't have a yahoo.com account (a@yahoo.com) [0]", "userunknown"),
+    ("554 This user doesn't have a example.net account (a@example.net)", "filtered"),
+])
+def test_a_refusal_after_data_is_a_filter_unless_the_provider_documents_it(words, reason):
+    [r] = _read(_dsn_with("a@example.net", "5.0.0", f"smtp; {words}",
+                          text=f"<a@example.net>: host mx.example.net[192.0.2.1] said: {words} (in reply to end of DATA command)"))
+    assert (r.command, r.reason) == ("DATA", reason)
+
+
+def test_a_refusal_naming_only_the_address_refuses_the_recipient():
+    [r] = _read(_dsn("kijitora@example.com", "5.0.0", "smtp; 542 kijitora@example.com Rejected"))
+    assert r.reason == "userunknown"
+
+
+@pytest.mark.parametrize("remote, status, reason", [
+    ("mfsmax.docomo.ne.jp", "5.0.0", "rejected"),  # docomo's answer to a sender the recipient's settings refuse
+    ("mfsmax.docomo.ne.jp", "5.2.0", "filtered"),  # a mailbox status from the reporting side keeps the filter reading
+    ("mx.example.net", "5.0.0", "filtered"),  # the same words elsewhere: a filter after DATA
+])
+def test_docomo_unknown_user_after_data(remote, status, reason):
+    words = "550 Unknown user a@docomo.ne.jp"
+    [r] = _read(_dsn_with("a@docomo.ne.jp", status, f"smtp; {words}", remote=remote,
+                          text=f"<a@docomo.ne.jp>: host {remote}[192.0.2.1] said: {words} (in reply to end of DATA command)"))
+    assert (r.command, r.reason) == ("DATA", reason)
+
+
+@pytest.mark.parametrize("host, reason", [("smtp-in.orange.fr", "spamdetected"), ("mx.example.net", "systemerror")])
+def test_a_receivers_own_code_is_read_in_its_replies_only(host, reason):
+    body = ("This message was created automatically by mail delivery software.\n\n"
+            "A message that you sent could not be delivered to one or more of its recipients. This is a permanent "
+            "error. The following address(es) failed:\n\n"
+            f"a@example.fr:\nSMTP error from remote server for TEXT command, host: {host} (192.0.2.1) reason: "
+            "550 5.2.0 Mail rejete. Mail rejected. ofr_506 [506]\n")
+    [r] = _read(_notice('"Mail Delivery System" <mailer-daemon@kundenserver.de>', body,
+                        subject="Mail delivery failed: returning message to sender"))
+    assert (r.remote_host, r.command, r.reason) == (host, "DATA", reason)
+
+
+@pytest.mark.parametrize("status, words, reason", [
+    # Microsoft's NDR list (learn.microsoft.com, "Non-delivery reports in Exchange Online")
+    ("5.4.310", "550 5.4.310 DNS domain example.com does not exist [Message=InfoDomainNonexistent]", "hostunknown"),
+    ("4.4.0", "451 4.4.0 DNS query failed. The error was: DNS query failed with error: ServerFailure", "networkerror"),
+    ("5.6.11", "550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; message contains bare linefeeds", "contenterror"),
+    # Google's SMTP errors (support.google.com/a/answer/3726730)
+    ("4.3.0", "421-4.3.0 Temporary System Problem.  Try again later (10). - gsmtp", "systemerror"),
+    ("5.7.1", "550-5.7.1 [192.0.2.1] Messages missing a valid messageId header are not accepted.", "notcompliantrfc"),
+    # Postfix, qmail-remote
+    ("4.7.0", "454 4.7.0 TLS not available due to local problem", "failedstarttls"),
+    ("4.3.0", "451 4.3.0 Error: queue file write error", "systemerror"),
+    ("4.4.3", "CNAME lookup failed temporarily. (#4.4.3)", "networkerror"),
+    # RFC 3463 3.2: X.1.7 is the sender's address, whatever words follow
+    ("5.1.7", "501 5.1.7 Invalid address", "rejected"),
+    ("5.7.1", "554 5.7.1 Message rejected because of unacceptable content", "spamdetected"),
+    ("5.7.0", "552 5.7.0 Our system detected an illegal attachment on your message", "policyviolation"),
+])
+def test_documented_wordings_of_mtas_and_providers(status, words, reason):
+    [r] = _read(_dsn("a@example.net", status, f"smtp; {words}"))
+    assert r.reason == reason
+
+
+# -- round two: rules for messages nobody read (chosen from held-out aggregates, checked on development messages) --
+
+def _sendmail(recipient: str, status: str, diagnostic: str, transcript: str, fatal: bool = True) -> bytes:
+    """A Sendmail DSN: the human-readable part with its session transcript, then the report (its Diagnostic-Code
+    holds what Sendmail kept of the reply)."""
+    kind = "permanent fatal errors" if fatal else "transient non-fatal errors"
+    text = (f"The original message was received at Mon, 1 Jan 2024 00:00:00 +0000\nfrom localhost [127.0.0.1]\n\n"
+            f"   ----- The following addresses had {kind} -----\n<{recipient}>\n    (reason: {diagnostic})\n\n"
+            f"   ----- Transcript of session follows -----\n{transcript}\n")
+    return ("From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.com>\nTo: sender@example.com\n"
+            "Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+            f"--B\nContent-Type: text/plain\n\n{text}\n"
+            "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.com\n\n"
+            f"Final-Recipient: RFC822; {recipient}\nAction: failed\nStatus: {status}\n"
+            f"Diagnostic-Code: SMTP; {diagnostic}\n\n"
+            "--B\nContent-Type: text/rfc822-headers\n\nFrom: sender@example.com\nSubject: hi\n\n--B--\n").encode()
+
+
+@pytest.mark.parametrize("status, reason", [
+    ("4.0.0", "networkerror"),  # a lookup that failed for now: the DNS, not the domain
+    ("5.1.2", "hostunknown"),  # an authoritative "no such domain"
+    ("5.0.0", "hostunknown"),
+])
+def test_a_domain_not_found_for_now_is_a_dns_failure(status, reason):
+    """RFC 3463 section 3.1 and RFC 2308: only a permanent failure says the domain does not exist."""
+    [r] = _read(_dsn("a@example.net", status, "DNS Error: Domain name not found"))
+    assert r.reason == reason
+
+
+@pytest.mark.parametrize("words, reason", [
+    ("550 <a@example.net>: User unknown", "userunknown"),  # the server names the mailbox it does not know
+    ("550 a@example.net... No such user", "userunknown"),
+    ("550 : User unknown", "filtered"),  # no stage, no address: a filter's refusal as before
+    ("550 User unknown", "filtered"),
+])
+def test_a_reply_with_no_stage_naming_the_address_is_the_servers_verdict(words, reason):
+    [r] = _read(_dsn("a@example.net", "5.0.0", f"smtp; {words}"))
+    assert (r.command, r.reason) == (None, reason)
+
+
+def test_an_address_named_after_data_is_still_a_filters_refusal():
+    words = "550 <a@example.net>: User unknown"
+    [r] = _read(_dsn_with("a@example.net", "5.0.0", f"smtp; {words}",
+                          text=f"<a@example.net>: host mx.example.net[192.0.2.1] said: {words} (in reply to end of DATA command)"))
+    assert (r.command, r.reason) == ("DATA", "filtered")
+
+
+_GMAIL_552 = ["552-5.7.0 This message was blocked because its content presents a",
+              "552-5.7.0 potential security issue. Please visit",
+              "552-5.7.0  https://support.google.com/mail/?p=BlockedMessage to review our",
+              "552 5.7.0 message content and attachment content guidelines. x1si2 - gsmtp"]
+
+
+def test_sendmails_first_line_of_a_multiline_reply_is_completed_from_its_transcript():
+    """Sendmail keeps the first line of a multi-line reply in the Diagnostic-Code (RFC 5321 section 4.2.1: "552-"
+    continues); its transcript quotes every line. The whole reply is the evidence and the words are read."""
+    transcript = ("... while talking to gmail-smtp-in.l.google.com.:\n>>> DATA\n"
+                  + "\n".join(f"<<< {line}" for line in _GMAIL_552) + "\n554 5.0.0 Service unavailable")
+    [r] = _read(_sendmail("a@gmail.com", "5.7.0", _GMAIL_552[0], transcript))
+    assert r.diagnostic.text == " ".join(_GMAIL_552)
+    assert (r.command, r.reason) == ("DATA", "policyviolation")  # Sisimai's reading of Gmail's attachment refusal
+
+
+def test_a_first_line_no_transcript_quotes_stays_as_it_is():
+    transcript = "... while talking to mx.example.net.:\n>>> DATA\n<<< 552 5.7.0 Refused\n554 5.0.0 Service unavailable"
+    [r] = _read(_sendmail("a@example.net", "5.7.0", _GMAIL_552[0], transcript))
+    assert r.diagnostic.text == _GMAIL_552[0]
+    assert r.reason == "securityerror"  # X.7.0 and words that name nothing
+
+
+@pytest.mark.parametrize("words, reason", [
+    (" ".join(_GMAIL_552), "policyviolation"),
+    ("554 5.7.1 Virus detected: Eicar-Test-Signature", "virusdetected"),
+])
+def test_gmails_blocked_content_is_a_policy_a_virus_is_a_virus(words, reason):
+    [r] = _read(_dsn("a@example.net", "5.7.0", f"smtp; {words}"))
+    assert r.reason == reason
+
+
+@pytest.mark.parametrize("field, diagnostic, status", [
+    ("5.0.0", "smtp; 550 5.1.1 <a@example.net>: Recipient address rejected", "5.1.1"),  # the server said more
+    ("5.2.1", "smtp; 550 5.1.1 <a@example.net>: Recipient address rejected", "5.2.1"),  # the reporting MTA decided
+    ("5.0.0", "smtp; 450 4.2.2 Mailbox full", "5.0.0"),  # another class: the field's word stands
+])
+def test_an_undefined_status_field_gives_way_to_the_servers_enhanced_code(field, diagnostic, status):
+    [r] = _read(_dsn("a@example.net", field, diagnostic))
+    assert r.status == status
+
+
+@pytest.mark.parametrize("transcript, command, reason", [
+    # usersmtp.c smtpinit(): the greeting is read before any command is sent
+    ("... while talking to mx.example.net.:\n<<< 554 5.5.0 Go away\n554 5.0.0 Service unavailable", "GREETING", "blocked"),
+    ("... while talking to mx.example.net.:\n>>> RCPT To:<a@example.net>\n<<< 554 5.5.0 Go away\n"
+     "554 5.0.0 Service unavailable", "RCPT", "syntaxerror"),
+])
+def test_a_sendmail_reply_before_any_command_answered_the_connection(transcript, command, reason):
+    [r] = _read(_sendmail("a@example.net", "5.5.0", "554 5.5.0 Go away", transcript))
+    assert (r.command, r.reason) == (command, reason)
+
+
+def test_a_temporary_refusal_of_the_connection_names_no_block():
+    """RFC 5321 section 3.1: 421 at the greeting is "service not available"; the queue gave up later."""
+    transcript = ("... while talking to mx.example.net.:\n<<< 421\n<a@example.net>... Deferred: 421\n"
+                  "Message could not be delivered for 5 days\nMessage will be deleted from queue")
+    [r] = _read(_sendmail("a@example.net", "4.4.7", "", transcript))
+    assert (r.command, r.reason) == ("GREETING", "expired")

@@ -347,3 +347,191 @@ def test_a_reply_that_means_something_else_after_a_timeout_is_its_own_failure():
     text = ("2026-12-06 10:00:01 ERROR connect to smtp.example.com:587 failed: Connection timeout\n"
             "2026-12-06 10:00:02 ERROR Invalid login: 535 Authentication failed\n")
     assert sorted(failures(text)) == ["auth.bad_credentials", "net.timeout"]
+
+
+# -- round three, last items: layer markers, the 554 greeting, the last word -----------------------
+
+@pytest.mark.parametrize("line, code, variant", [
+    # .NET: SmtpException.GetMessageForStatus gives its own name for the reply code, then "The server response was:"
+    # and the server's text (dotnet/runtime System.Net.Mail Strings.resx): the server's words decide
+    ("System.Net.Mail.SmtpException: Transaction failed. The server response was: 5.7.1 Service unavailable; Client "
+     "host [192.0.2.7] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.7",
+     "delivery.spam_rejected", "listed_ip"),
+    ("System.Net.Mail.SmtpException: Error in processing. The server response was: 5.7.3 STARTTLS is required to send "
+     "mail [AM0PR02CA0123.eurprd02.prod.outlook.com]", "auth.requires_tls", None),
+    ("System.Net.Mail.SmtpException: Service not available, closing transmission channel. The server response was: "
+     "4.7.0 mx.example.test Error: too many connections from 192.0.2.7", "delivery.rate_limited", None),
+    # nodemailer: _formatError appends ": " and the reply to its fixed text (lib/smtp-connection/index.js)
+    ("Error: Server terminates connection. response=421 4.7.0 mx.example.test Error: too many connections from "
+     "192.0.2.7: 421 4.7.0 mx.example.test Error: too many connections from 192.0.2.7", "delivery.rate_limited", None),
+    ("Error: Server closed the connection: 421 4.7.0 mx.example.test Error: too many connections from 192.0.2.7",
+     "delivery.rate_limited", None),
+    ("Error: Server closed the connection: 421 4.3.2 Service shutting down", "net.server_unavailable", None),
+    ("Error: Server closed the connection", "net.reset", None),  # no reply quoted: the drop itself
+])
+def test_client_fixed_texts_are_layer_markers_and_the_reply_decides(line, code, variant):
+    finding = first(line)
+    assert (finding.code, finding.variant) == (code, variant)
+
+
+@pytest.mark.parametrize("line", [
+    # RFC 5321 section 3.1: a 554 instead of the 220 greeting refuses the session; no list is named, so no blocklist
+    "Error: Invalid greeting. response=554 5.7.1 mx.example.test ESMTP not accepting messages: 554 5.7.1 "
+    "mx.example.test ESMTP not accepting messages",  # nodemailer _actionGreeting
+    "smtplib.SMTPConnectError: (554, b'mx.example.test ESMTP not accepting messages')",
+    "aiosmtplib.errors.SMTPConnectResponseError: (554, 'mx.example.test ESMTP not accepting messages')",
+    "Dec  6 08:19:54 relay postfix/smtp[4121]: 4F2A1B2C3D: to=<user@example.test>, relay=none, delay=0.2, "
+    "delays=0.01/0/0.2/0, dsn=5.0.0, status=bounced (host mx.example.test[192.0.2.25] refused to talk to me: 554 "
+    "mx.example.test ESMTP not accepting messages)",  # Postfix smtp_helo
+])
+def test_a_554_greeting_is_a_refused_session_not_an_outage_nor_a_blocklist(line):
+    finding = first(line)
+    assert (finding.code, finding.variant) == ("net.server_unavailable", "session_refused")
+    entry = CATALOG.entries["net.server_unavailable"].variants["session_refused"]
+    assert "Retry later" not in " ".join(entry.fix.en)
+
+
+def test_a_554_greeting_naming_a_list_is_the_listing():
+    # Exim's transport at the greeting (the example commands.toml once read as a plain refusal)
+    finding = first("2026-11-26 15:17:18 1xWbDq-0001sK-0e SMTP error from remote mail server after initial connection: "
+                    "554 5.7.1 Service unavailable; Client host [198.51.100.2] blocked using zen.spamhaus.org")
+    assert (finding.code, finding.variant, finding.params["list"]) == ("delivery.spam_rejected", "listed_ip",
+                                                                       "zen.spamhaus.org")
+
+
+PHPMAILER_DEBUG4 = (  # SMTPDebug = 4: the QUIT exchange and low-level reads stand between the failure and the wrapper
+    "2026-12-06 08:19:54\tCLIENT -> SERVER: AUTH CRAM-MD5\n"
+    "2026-12-06 08:19:54\tSERVER -> CLIENT: 504 5.5.4 Unrecognized authentication type\n"
+    "2026-12-06 08:19:54\tSMTP ERROR: AUTH command failed: 504 5.5.4 Unrecognized authentication type\n"
+    "2026-12-06 08:19:54\tCLIENT -> SERVER: QUIT\n"
+    "2026-12-06 08:19:54\tSMTP -> get_lines(): $data is \"\"\n"
+    "2026-12-06 08:19:54\tSMTP -> get_lines(): $str is  \"221 2.0.0 Bye\"\n"
+    "2026-12-06 08:19:54\tSMTP INBOUND: \"221 2.0.0 Bye\"\n"
+    "2026-12-06 08:19:54\tSERVER -> CLIENT: 221 2.0.0 Bye\n"
+    "2026-12-06 08:19:54\tConnection: closed\n"
+    "2026-12-06 08:19:54\tSMTP Error: Could not authenticate.\n")
+
+
+def test_the_last_word_is_the_stated_failure_not_the_wrapper_after_it():
+    report = explain(PHPMAILER_DEBUG4)
+    assert [f.code for f in report.findings] == ["auth.not_supported"]
+    assert report.logs.last_failure.code == "auth.not_supported"
+
+
+def test_a_wrapper_after_a_success_is_a_new_last_failure():
+    text = ("2026-12-06 08:19:54\tSMTP ERROR: AUTH command failed: 504 5.5.4 Unrecognized authentication type\n"
+            "2026-12-06 08:19:55\tSERVER -> CLIENT: 250 2.0.0 Ok: queued as 4F2A1B2C3D\n"
+            "Message could not be sent. Mailer Error: SMTP Error: Could not authenticate.\n")
+    assert explain(text).logs.last_failure.code == "auth.bad_credentials"
+
+
+@pytest.mark.parametrize("line, code, variant", [
+    # libnet Net/Cmd.pm with Debug on: the closed channel and the timeout, in its own words
+    ("Net::SMTP: Net::Cmd::getline(): unexpected EOF on command channel:  at app.pl line 44.", "net.reset", None),
+    ("Net::SMTP: Net::Cmd::getline(): timeout at app.pl line 44.", "net.timeout", None),
+    # Node's own text for an ECONNRESET during the TLS handshake names the handshake
+    ("Error: Client network socket disconnected before secure TLS connection was established\n"
+     "    at TLSSocket.onConnectEnd (node:_tls_wrap:1752:19) {\n  code: 'ESOCKET',\n  originalCode: 'ECONNRESET',\n"
+     "  command: 'CONN'\n}", "tls.handshake_failed", None),
+    # ENETUNREACH to an IPv6 address: no IPv6 route here (Node, Java); to an IPv4 one it stays a refused connection
+    ("Error: connect ENETUNREACH 2a00:1450:400c:c0a::6c:465 - Local (:::0)", "net.ipv6_unreachable", "log"),
+    ("java.net.ConnectException: failed to connect to smtp.gmail.com/2404:6800:4003:c02::6c (port 465) after 90000ms: "
+     "isConnected failed: ENETUNREACH (Network is unreachable)", "net.ipv6_unreachable", "log"),
+    ("2026-12-06 10:18:24 ERROR connect ENETUNREACH 192.0.2.1:587", "net.refused", None),
+    # Postal's SMTP server: the From header's domain is not one of the server's (docs: From/Sender validation)
+    ("smtplib.SMTPDataError: (530, b'From/Sender name is not valid')", "sender.domain_not_verified", "postal_domain"),
+    # Amazon SES v1 Query API in XML (boto's BotoServerError body)
+    ("BotoServerError: 400 Bad Request\n<ErrorResponse xmlns=\"http://ses.amazonaws.com/doc/2010-12-01/\">\n  <Error>\n"
+     "    <Type>Sender</Type>\n    <Code>MessageRejected</Code>\n    <Message>Email address is not verified.</Message>\n"
+     "  </Error>", "sender.unverified", None),
+])
+def test_library_wordings_round_three_last(line, code, variant):
+    finding = first(line)
+    assert (finding.code, finding.variant) == (code, variant)
+
+
+def test_an_ipv6_failure_in_a_log_is_an_error_and_the_last_failure():
+    report = explain("Error: connect ENETUNREACH 2a00:1450:400c:c0a::6c:465 - Local (:::0)\n")
+    assert report.findings[0].severity.value == "error"
+    assert report.logs.last_failure.code == "net.ipv6_unreachable"
+
+
+def test_russian_spam_wording_in_any_grammatical_form():
+    # «отклонено», «отклонена», «отклонён»: one stem, every gender and number
+    for form in ("отклонено", "отклонена", "отклонён", "отклонены"):
+        line = f"System.Net.Mail.SmtpException: Transaction failed. The server response was: 5.7.1 Письмо {form} как спам"
+        assert first(line).code == "delivery.spam_rejected", form
+
+
+def test_a_transcripts_bare_reply_and_the_clients_line_naming_its_command_are_one_failure():
+    # PHPMailer SMTPDebug 2: the server's line carries no command; the client's next line names it (MAIL FROM)
+    text = ("2026-12-06 08:19:54\tCLIENT -> SERVER: MAIL FROM:<app@example.test>\n"
+            "2026-12-06 08:19:54\tSERVER -> CLIENT: 550 5.7.1 Access denied\n"
+            "2026-12-06 08:19:54\tSMTP ERROR: MAIL FROM command failed: 550 5.7.1 Access denied\n")
+    report = explain(text)
+    assert [(f.code, f.seen.count) for f in report.findings] == [("sender.not_owned", 2)]
+
+
+def test_a_bare_reply_then_another_reply_stay_two():
+    text = ("2026-12-06 08:19:54\tSERVER -> CLIENT: 550 5.7.1 Access denied\n"
+            "2026-12-06 08:19:55\tSMTP ERROR: Password command failed: 535 5.7.8 Error: authentication failed\n")
+    assert sorted(failures(text)) == ["auth.bad_credentials", "smtp.reply_error"]
+
+
+@pytest.mark.parametrize("line, code", [
+    # .NET throws SmtpFailedRecipientException for RCPT refusals; a plain SmtpException with the same description
+    # answers MAIL FROM or the end of data (SmtpCommands.cs), so its wrapper names no recipient
+    ("System.Net.Mail.SmtpFailedRecipientException: Mailbox unavailable. The server response was: 5.7.1 Requested "
+     "action not taken: message refused", "delivery.recipient_rejected"),
+    ("System.Net.Mail.SmtpException: Mailbox unavailable. The server response was: 5.7.1 Requested action not taken: "
+     "message refused", "smtp.reply_error"),
+])
+def test_dotnet_mailbox_unavailable_names_a_recipient_only_for_a_recipient(line, code):
+    assert first(line).code == code
+
+
+PHPMAILER_NO_AUTH_OFFERED = (  # SMTPDebug = 2 against a server that offers AUTH only after STARTTLS (captured form)
+    "2026-12-06 08:19:54\tSERVER -> CLIENT: 250-mail.example.test Hello vm\n"
+    "                   \t                  250-PIPELINING\n"
+    "                   \t                  250-STARTTLS\n"
+    "                   \t                  250 SMTPUTF8\n"
+    "2026-12-06 08:19:54\tSMTP Error: Could not authenticate.\n"
+    "2026-12-06 08:19:54\tCLIENT -> SERVER: QUIT\n"
+    "2026-12-06 08:19:54\tSERVER -> CLIENT: 221 2.0.0 Bye\n"
+    "2026-12-06 08:19:54\tSMTP Error: Could not authenticate.\n"
+    "Message could not be sent. Mailer Error: SMTP Error: Could not authenticate.\n")
+
+
+def test_phpmailers_debug_wrapper_with_no_refused_auth_before_it_means_no_auth_offered():
+    # PHPMailer prints every refused AUTH step ("SMTP ERROR: ... command failed: 535 ..."); without one, authenticate()
+    # never sent AUTH: nothing it supports was offered. The three wrappers are one failure.
+    report = explain(PHPMAILER_NO_AUTH_OFFERED)
+    assert [(f.code, f.seen.count) for f in report.findings] == [("auth.not_supported", 3)]
+    assert report.logs.last_failure.code == "auth.not_supported"
+
+
+def test_phpmailers_debug_wrapper_after_a_refused_login_is_that_login():
+    text = ("2026-12-06 08:19:54\tSMTP ERROR: Password command failed: 535 5.7.8 Error: authentication failed\n"
+            + PHPMAILER_NO_AUTH_OFFERED.split("\n", 4)[4])
+    report = explain(text)
+    assert [f.code for f in report.findings] == ["auth.bad_credentials"]
+
+
+@pytest.mark.parametrize("line, code, variant", [
+    # rustls through lettre: a plain greeting where a TLS record was expected (implicit TLS to a STARTTLS port)
+    ("Error: Connection error: received corrupt message of type InvalidContentType", "tls.wrong_mode", None),
+    # JSSE of JDK 8: TLS spoken to a plain port
+    ("javax.net.ssl.SSLException: Unrecognized SSL message, plaintext connection?", "tls.wrong_mode", None),
+    # Gmail's documented "Temporary System Problem" is the server's, not a rate limit
+    ("jakarta.mail.MessagingException: 421 4.7.0 Temporary System Problem.  Try again later (10). d2-20020a05 - gsmtp",
+     "net.server_unavailable", None),
+    # .NET's own description "Insufficient system storage." (452) is the wrapper, not the server's words
+    ("System.Net.Mail.SmtpException: Insufficient system storage. The server response was: 4.5.3 Too many recipients",
+     "smtp.reply_error", None),
+    # Postfix smtp_sasl_proto.c: smtp_sasl_mechanism_filter left none of the server's mechanisms
+    ("Dec  6 08:19:54 relay postfix/smtp[4121]: warning: smtp.example.test[192.0.2.25]:587 offered no supported AUTH "
+     "mechanisms: 'CRAM-MD5 DIGEST-MD5'", "auth.not_supported", "client_mechs"),
+])
+def test_more_library_and_server_wordings(line, code, variant):
+    finding = first(line)
+    assert (finding.code, finding.variant) == (code, variant)

@@ -394,7 +394,10 @@ def properties_files(draw):
     lines, props = [], {}
     for key in keys:
         if draw(st.booleans()):
-            lines.append(draw(st.sampled_from(["#", "! ", "", "  "])) + draw(COMMENT_TEXT) if draw(st.booleans()) else "")
+            lead, text = draw(st.sampled_from(["#", "! ", "", "  "])), draw(COMMENT_TEXT)
+            if not lead.strip():  # a line of other text ending in a backslash would continue onto the key's line
+                text = text.rstrip("\\")
+            lines.append(lead + text if draw(st.booleans()) else "")
         prefix = draw(st.sampled_from(["", "  "])) + key + draw(st.sampled_from(["=", " = ", ":", ": ", " "]))
         value = draw(st.from_regex(r"([!-9;<>-\[\]-~]([ -\[\]-~]{0,20}[!-\[\]-~])?)?", fullmatch=True))  # no \, no leading =:
         props[key] = (len(lines), prefix, value)

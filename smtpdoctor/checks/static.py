@@ -7,16 +7,15 @@ knowledge/phrases/checks.toml). None of them ever puts a password into a paramet
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from smtpdoctor.report import Evidence, EvidenceKind, Finding, Param, Phrase, Severity, ValueSource, phrase
 from smtpdoctor.knowledge.providers import ProviderCatalog, ProviderPreset, looks_like_hostname
 from smtpdoctor.settings.model import (ENV_NAMES, QUOTES, SettingsInput, SmtpSettings, ascii_domain, clean_host, clean_text,
-                                       parse_bool, parse_port)
+                                       idna_encoded, parse_bool, parse_port)
 from smtpdoctor.settings.names import osa_distance as _osa_distance
+from smtpdoctor.values import value
 
 MAILBOX_PORTS = {143: "IMAP", 993: "IMAP", 110: "POP3", 995: "POP3"}
 ADDRESS_RE = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -43,6 +42,8 @@ def needs_smtputf8(address: str | None) -> bool:
 
 def shown(value: str) -> str:
     """A non-secret value with its invisible characters made visible: "smtp.gmail.com\\r"."""
+    import json  # a value with a problem only: a healthy check need not import it
+
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -142,7 +143,7 @@ def check_missing(inp: SettingsInput, preset: ProviderPreset | None, deferred: f
             yield _f("config.missing", inp, field, variant="empty")
 
 
-@dataclass(frozen=True)
+@value
 class AppDefaults:
     """What the application does with a host or port it does not have: its framework (label) and that
     framework's rule (settings.semantics.Unset)."""
@@ -285,11 +286,12 @@ def check_host(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPrese
         return
     text = clean_text(raw.value)
     host = clean_host(raw.value)
-    params = {"shown": shown(raw.value), "suggested": suggest_host(raw.value, providers)}
     lowered = text.lower()
 
     def bad(detail: Phrase, **kw) -> Finding:
-        found = {**params, **kw.pop("params", {}), "detail": detail}
+        # what was given and what is meant: worked out only for a host with a problem
+        found = {"shown": shown(raw.value), "suggested": suggest_host(raw.value, providers), **kw.pop("params", {}),
+                 "detail": detail}
         if not found.get("suggested") or found["suggested"] == text:
             # Nothing better than what is already there: "Set SMTP_HOST=x." would only repeat the mistake.
             del found["suggested"]
@@ -316,10 +318,8 @@ def check_host(inp: SettingsInput, settings: SmtpSettings, preset: ProviderPrese
     if host == "localhost":
         return
     try:
-        import idna
-
-        ascii_host = idna.encode(host, uts46=True).decode()
-    except (idna.IDNAError, UnicodeError, ValueError):
+        ascii_host = idna_encoded(host)
+    except (UnicodeError, ValueError):  # idna.IDNAError is a UnicodeError
         ascii_host = ""
     if not ascii_host or not looks_like_hostname(ascii_host):
         yield bad(phrase("static.host.invalid"))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import field
 from functools import cache
-
-from dataclasses import dataclass, field
 
 from smtpdoctor.knowledge.providers import Bilingual
 from smtpdoctor.report import Finding, Severity
+from smtpdoctor.values import value
 
 
 # A text in both languages, as the data files write it ({ en = ..., ru = ... }): one type for the catalog
@@ -15,7 +16,7 @@ from smtpdoctor.report import Finding, Severity
 Text = Bilingual
 
 
-@dataclass(frozen=True)
+@value
 class Steps:
     en: tuple[str, ...]
     ru: tuple[str, ...]
@@ -24,7 +25,7 @@ class Steps:
         return self.ru if lang == "ru" else self.en
 
 
-@dataclass(frozen=True)
+@value
 class Variant:
     severity: Severity | None = None
     title: Text | None = None
@@ -32,13 +33,13 @@ class Variant:
     fix: Steps | None = None
 
 
-@dataclass(frozen=True)
+@value
 class ProviderAdvice:
     explanation: Text | None = None
     fix: Steps | None = None
 
 
-@dataclass(frozen=True)
+@value
 class Pattern:
     regex: str
     example: str
@@ -50,7 +51,7 @@ class Pattern:
     variant: str | None = None  # the entry's variant that explains this wording
 
 
-@dataclass(frozen=True)
+@value
 class Diagnosis:
     code: str
     severity: Severity
@@ -85,13 +86,39 @@ def _diagnosis(d: dict) -> Diagnosis:
     )
 
 
+class _Entries(Mapping[str, Diagnosis]):
+    """code -> Diagnosis, each built from its (validated) data when first asked for: a check reads a few of the
+    ~90 entries, and building them all cost it ~1,400 objects at every run."""
+
+    def __init__(self, data: dict[str, dict]) -> None:
+        self._data = data
+        self._built: dict[str, Diagnosis] = {}
+
+    def __getitem__(self, code: str) -> Diagnosis:
+        entry = self._built.get(code)
+        if entry is None:
+            entry = self._built[code] = _diagnosis(self._data[code])
+        return entry
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
 class Catalog:
-    def __init__(self, entries: list[Diagnosis]) -> None:
-        self.entries: dict[str, Diagnosis] = {}
-        for entry in entries:
-            if entry.code in self.entries:
-                raise ValueError(f"duplicate code {entry.code}")
-            self.entries[entry.code] = entry
+    def __init__(self, data: list[dict]) -> None:
+        """`data`: the file's [[diagnosis]] tables, as validated by catalog_schema."""
+        by_code: dict[str, dict] = {}
+        for item in data:
+            if item["code"] in by_code:
+                raise ValueError(f"duplicate code {item['code']}")
+            by_code[item["code"]] = item
+        self.entries: Mapping[str, Diagnosis] = _Entries(by_code)
 
     def __contains__(self, code: str) -> bool:
         return code in self.entries
@@ -128,11 +155,11 @@ class Catalog:
         return sorted(self.entries)
 
 
-def load_catalog_text(text: str) -> Catalog:
+def load_catalog_text(text: str | bytes) -> Catalog:
     from smtpdoctor.knowledge.tomlcache import loads_cached
 
     raw = loads_cached(text, "diagnoses", validate=_validate)
-    return Catalog([_diagnosis(item) for item in raw.get("diagnosis", [])])
+    return Catalog(raw.get("diagnosis", []))
 
 
 def _validate(raw: dict) -> None:
@@ -143,6 +170,6 @@ def _validate(raw: dict) -> None:
 
 @cache
 def load_catalog() -> Catalog:
-    from smtpdoctor.knowledge.tomlcache import shipped_text
+    from smtpdoctor.knowledge.tomlcache import shipped_bytes
 
-    return load_catalog_text(shipped_text("diagnoses.toml"))
+    return load_catalog_text(shipped_bytes("diagnoses.toml"))

@@ -88,13 +88,14 @@ _REPLY_LEAD = re.compile(r"(?:^|[:'\"(\[<>|*=]|\b(?:said|reply|response|responde
 # Other ways logs carry the code: smtplib's tuple "(535, b'5.7.8 ...')", "code: 550", "responseCode: 535",
 # Symfony's 'got code "530"', a bare "(535)", JavaMail's "nested exception ... 535", MailKit's
 # "AuthenticationException: 535: text" (only after MailKit's own type names: "Error: 503: Service
-# Unavailable" is an HTTP client's).
+# Unavailable" is an HTTP client's), nodemailer's "Invalid greeting. response=554 5.7.1 …".
 # RFC 5321 §4.2.1 defines second digits 0-5 only: "TLS alert, unknown CA (560)" is curl's, not a reply.
 _CODE_FORMS = re.compile(
     r"\((\d{3}),\s*b?['\"](?:([245]\.\d{1,3}\.\d{1,3})\b)?"
     r"|(?:responseCode|smtpCode|reply_?code|\bcode)\W{0,3}[:=]\s*['\"]?([2-5][0-5]\d)\b"
     r"|(?:got code \"?|smtp-server response: |failed: |code |(?:SmtpCommandException|SmtpProtocolException|AuthenticationException|ServiceNotAuthenticatedException): (?=[45]\d\d: ))([2-5][0-5]\d)\b"
-    r"|(?:^|[\s(\[])\(([45][0-5]\d)\)",
+    r"|(?:^|[\s(\[])\(([45][0-5]\d)\)"
+    r"|\bresponse=([2-5][0-5]\d)(?:[ -]([245]\.\d{1,3}\.\d{1,3})(?![\w.]))?",
     re.I)
 # curl's verbose trace of TLS records: "* TLSv1.3 (OUT), TLS alert, certificate expired (557):" (lib/vtls/openssl.c
 # ossl_trace: the number is curl's own, the TLS content and message type).
@@ -202,12 +203,13 @@ def replies_in(text: str) -> list[Reply]:
             continue  # the same code, already read in its plain form
         if _INVENTED.match(text, m.end()):
             continue
-        if http and m.group(2) is None:
+        enhanced = m.group(2) or m.group(7)
+        if http and enhanced is None:
             continue  # an HTTP status in an API's answer
         if m.group(5) and _CURL_TLS_TRACE.search(text, max(0, m.start() - 160), m.start()):
             continue  # curl's trace numbers TLS messages: "TLS alert, certificate expired (557)"
-        basic = next(int(g) for g in (m.group(1), m.group(3), m.group(4), m.group(5)) if g)
-        found.append((m.start(), Reply(basic, m.group(2))))
+        basic = next(int(g) for g in (m.group(1), m.group(3), m.group(4), m.group(5), m.group(6)) if g)
+        found.append((m.start(), Reply(basic, enhanced)))
         taken.add(*m.span())
     context = None
     for m in _ENHANCED.finditer(text):
@@ -329,6 +331,13 @@ class EvidenceEngine:
             # greeting (or is dropped) is in the wrong TLS mode; the record names the port, so it decides.
             best = Reading("tls.wrong_mode", best.kind, best.value, best.command, best.provider, best.certain,
                            best.params)
+        if best.variant is None:
+            # The reply's code after its command may say more of the same finding than the wording or the enhanced
+            # code that decided (a 554 greeting, "5.7.1 … not accepting messages": a refusal of the session, not an
+            # outage): its variant is kept.
+            told = next((r for r in readings if r.kind == "reply_code" and r.code == best.code and r.variant), None)
+            if told is not None:
+                best = replace(best, variant=told.variant)
         best = _structure(best, flat if frames is None else frames + "\n" + flat)
         if best.variant == "listed_ip":
             listed = _LIST_NAME.search(flat)

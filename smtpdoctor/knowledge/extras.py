@@ -8,15 +8,15 @@ file also names mailbox services that have no preset yet (Fastmail, Proton, GMX)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from fnmatch import fnmatchcase
 from functools import cache
 
 from smtpdoctor.knowledge.providers import Bilingual
+from smtpdoctor.values import value
 
 
-@dataclass(frozen=True)
+@value
 class AuthChange:
     day: date
     what: Bilingual
@@ -29,7 +29,7 @@ class AuthChange:
     note: Bilingual | None = None
 
 
-@dataclass(frozen=True)
+@value
 class ProviderExtra:
     id: str
     preset: bool = True
@@ -56,7 +56,7 @@ class ProviderExtra:
         return (self.mx_host_hint or {}).get(pattern)
 
 
-@dataclass(frozen=True)
+@value
 class ExtrasCatalog:
     providers: Mapping[str, ProviderExtra]
 
@@ -84,7 +84,7 @@ def _text(d: Mapping | None) -> Bilingual | None:
     return Bilingual(d["en"], d["ru"]) if d else None
 
 
-def parse_extras(text: str) -> ExtrasCatalog:
+def parse_extras(text: str | bytes) -> ExtrasCatalog:
     from smtpdoctor.knowledge.tomlcache import loads_cached
 
     raw = loads_cached(text, "provider-extras", validate=_validate)
@@ -113,6 +113,6 @@ def _validate(raw: dict) -> None:
 
 @cache
 def load_extras() -> ExtrasCatalog:
-    from smtpdoctor.knowledge.tomlcache import shipped_text
+    from smtpdoctor.knowledge.tomlcache import shipped_bytes
 
-    return parse_extras(shipped_text("provider_extras.toml"))
+    return parse_extras(shipped_bytes("provider_extras.toml"))

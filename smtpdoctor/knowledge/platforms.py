@@ -7,14 +7,15 @@ anew. Which platform the app runs on comes from the process environment (`detect
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from functools import cache
 
 from smtpdoctor.knowledge.providers import Bilingual
+from smtpdoctor.values import value
 
 
-@dataclass(frozen=True)
+@value
 class PlatformRule:
     tier: Bilingual
     blocked_ports: tuple[int, ...]
@@ -36,7 +37,7 @@ class PlatformRule:
         return all(env.get(name) in (None, "", value) for name, value in self.applies_if_env.items())
 
 
-@dataclass(frozen=True)
+@value
 class Platform:
     id: str
     name: str
@@ -58,7 +59,7 @@ class Platform:
         return None
 
 
-@dataclass(frozen=True)
+@value
 class PlatformCatalog:
     platforms: Mapping[str, Platform]
 
@@ -88,7 +89,7 @@ def _rule(d: Mapping) -> PlatformRule:
         error=d.get("error"), evidence=tuple(d.get("evidence", ())), note=_text(d.get("note")))
 
 
-def parse_platforms(text: str) -> PlatformCatalog:
+def parse_platforms(text: str | bytes) -> PlatformCatalog:
     from smtpdoctor.knowledge.tomlcache import loads_cached
 
     raw = loads_cached(text, "platforms", validate=_validate)
@@ -110,6 +111,6 @@ def _validate(raw: dict) -> None:
 
 @cache
 def load_platforms() -> PlatformCatalog:
-    from smtpdoctor.knowledge.tomlcache import shipped_text
+    from smtpdoctor.knowledge.tomlcache import shipped_bytes
 
-    return parse_platforms(shipped_text("platforms.toml"))
+    return parse_platforms(shipped_bytes("platforms.toml"))

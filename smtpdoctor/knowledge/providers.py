@@ -8,10 +8,11 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 
 from smtpdoctor.errors import InputError
 from smtpdoctor.report import Evidence, EvidenceKind, Param, Phrase, phrase
+from smtpdoctor.values import value
 
 
 class TlsMode(StrEnum):
@@ -23,7 +24,7 @@ class TlsMode(StrEnum):
         return self is TlsMode.TLS
 
 
-@dataclass(frozen=True)
+@value
 class Bilingual:
     en: str
     ru: str
@@ -36,20 +37,20 @@ class Bilingual:
         return phrase("static.provider_text", en=self.en, ru=self.ru)
 
 
-@dataclass(frozen=True)
+@value
 class PortSpec:
     port: int
     mode: TlsMode
 
 
-@dataclass(frozen=True)
+@value
 class UsernameRule:
     rule: str  # address | literal | domain_address | dashboard
     value: str | None = None
     pattern: str | None = None
 
 
-@dataclass(frozen=True)
+@value
 class PasswordMistake:
     """A secret of the wrong kind that is easy to recognise (Brevo's API key where the SMTP key belongs)."""
 
@@ -57,7 +58,7 @@ class PasswordMistake:
     variant: str  # the config.password_format variant that explains it
 
 
-@dataclass(frozen=True)
+@value
 class PasswordRule:
     kind: str  # app_password | api_key | smtp_password | token | oauth_only | password
     pattern: str | None = None
@@ -65,7 +66,7 @@ class PasswordRule:
     mistakes: tuple[PasswordMistake, ...] = ()
 
 
-@dataclass(frozen=True)
+@value
 class ProviderPreset:
     """One provider's rules, as validated by providers_schema when its file was parsed."""
 
@@ -164,7 +165,7 @@ class ProviderPreset:
         return host in self.hosts or any(re.fullmatch(p, host) for p in self.host_patterns)
 
 
-@dataclass(frozen=True)
+@value
 class ProviderCatalog:
     source: str
     presets: Mapping[str, ProviderPreset]

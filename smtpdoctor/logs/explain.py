@@ -11,7 +11,7 @@ from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.knowledge.evidence import engine_for
 from smtpdoctor.logs.mask import mask_secrets
 from smtpdoctor.logs.scan import example_of, LogMatch, LogScanner
-from smtpdoctor.logs.threads import FailureThreads
+from smtpdoctor.logs.threads import FailureThreads, SESSION_GAP_LINES, session_of
 from smtpdoctor.messages.detect import InputKind
 from smtpdoctor.messages.source import open_input
 from smtpdoctor.report import (Decision, Evidence, EvidenceKind, FileStat, Finding, LastFailure, Location, LogMatchRef,
@@ -56,6 +56,22 @@ def _can_cause(m: LogMatch, severity: Severity) -> bool:
     return severity in (Severity.ERROR, Severity.WARNING) and m.reading is not None and m.reading.kind != "wrapper"
 
 
+def _only_names_the_layer_of(m: LogMatch, last: LogMatch | None, recovered: list[LogMatch]) -> bool:
+    """Is `m` a client's layer-only wrapper ("SMTP Error: Could not authenticate.") printed after a failure stated
+    with certainty in the same session (the session the log names, or else the same layer a few lines before), with
+    no success between? Then that failure stays the last word: support staff act on the last failure, and the
+    wrapper only says which layer the stated one was in."""
+    if last is None or recovered or m.reading is None or m.reading.kind != "wrapper" or last.file != m.file:
+        return False
+    if last.reading is None or last.reading.kind == "wrapper" or not last.certain:
+        return False
+    mine, theirs = session_of(m.text), session_of(last.text)
+    if mine is not None and theirs is not None:
+        return mine == theirs
+    # no session named: the wrapper of the same layer ("auth.*" after "auth.*"), not far after it
+    return m.code.split(".")[0] == last.code.split(".")[0] and 0 < m.line - last.line <= SESSION_GAP_LINES
+
+
 def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = None, max_matches: int = 1000,
                 providers=None) -> Report:
     started = time.perf_counter()
@@ -65,7 +81,7 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     matches: list[LogMatchRef] = []
     files: list[FileStat] = []
     total = 0
-    severity_of_code: dict[str, Severity] = {}
+    severity_of_code: dict[tuple[str, str | None], Severity] = {}
     streak: dict[str, LogMatch] = {}  # "start" and "last" of the latest run of one error code
     last_ok: list[LogMatch] = []
     damaged: list[Finding] = []
@@ -73,13 +89,15 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
     sniffer: list = []  # the stream being read (prescribe.logsource.Sniffer)
 
 
-    def severity(code: str) -> Severity:
-        known = severity_of_code.get(code)
+    def severity(m: LogMatch) -> Severity:
+        """The severity of m's diagnosis: its variant's where that has one (a log's IPv6 failure is an error)."""
+        key = (m.code, m.reading.variant if m.reading is not None else None)
+        known = severity_of_code.get(key)
         if known is None:
-            known = severity_of_code[code] = catalog.severity_of(Finding(code=code))
+            known = severity_of_code[key] = catalog.severity_of(Finding(code=key[0], variant=key[1]))
         return known
 
-    threads = FailureThreads(lambda m: _can_cause(m, severity(m.code)))  # one diagnosis per failure, however told
+    threads = FailureThreads(lambda m: _can_cause(m, severity(m)))  # one diagnosis per failure, however told
 
     def count(owner: LogMatch, m: LogMatch) -> None:
         """One more line of `owner`'s diagnosis (m itself, or a line that only repeats owner's failure)."""
@@ -100,7 +118,9 @@ def run_explain(paths: list[str], catalog: Catalog, stdin: BinaryIO | None = Non
             count(owner, m)  # the same failure, told again (or announced) by the client: not a diagnosis of its own
             return
         count(m, m)
-        level = severity(m.code)
+        level = severity(m)
+        if level is Severity.ERROR and _only_names_the_layer_of(m, streak.get("last"), last_ok):
+            return  # a diagnosis of its own, but not the last word over the failure it wraps
         if level is Severity.ERROR:
             if "last" not in streak or streak["last"].code != m.code:
                 streak["start"] = m

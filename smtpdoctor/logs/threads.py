@@ -5,7 +5,8 @@ diagnosis, not one per line.
 A line belongs to the failure before it when it follows at once (adjacency), or, where the log names its
 session (a Postfix process, an Exim message id, nodemailer's connection id), when it is a later line of the
 same session. A layer-only wrapper printed BEFORE the reply it wraps ("msmtp: authentication failed" and then
-"msmtp: server message: 535 …") waits for the next match and joins it.
+"msmtp: server message: 535 …") waits for the next match and joins it; so does a reply read only by its class
+when the next line tells the same reply with its command (a transcript's server line, then the client's summary).
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ def _repeats(m: LogMatch, cause: LogMatch) -> str | None:
     return None
 
 
+def _area(m: LogMatch) -> str:
+    return m.code.split(".")[0]
+
+
 def _same_minute(a: LogMatch, b: LogMatch) -> bool:
     stamps = _STAMP.match(a.text), _STAMP.match(b.text)
     return not all(stamps) or stamps[0].group(1) == stamps[1].group(1)
@@ -112,7 +117,7 @@ class FailureThreads:
         self.can_cause = can_cause  # a failure the text states (no wrapper): one that later lines may repeat
         self._latest: _Failure | None = None
         self._by_session: dict[str, _Failure] = {}
-        self._waiting: LogMatch | None = None  # a wrapper that may introduce the reply after it
+        self._waiting: LogMatch | None = None  # a wrapper or a bare reply that the next line may tell better
 
     def feed(self, m: LogMatch) -> list[tuple[LogMatch, LogMatch]]:
         out: list[tuple[LogMatch, LogMatch]] = []
@@ -126,14 +131,35 @@ class FailureThreads:
             out.append((failure.cause, m))
             return out
         if waiting is not None:
-            if self.can_cause(m) and self._introduces(waiting, m, session):
+            if self.can_cause(m) and self._introduces(waiting, m, session) and (
+                    waiting.reading.kind == "wrapper" or _same_reply(waiting, m)):
                 out += [(m, waiting), (m, m)]
                 self._remember(m, session)
                 return out
-            self._forget(session_of(waiting.text))
+            if (m.reading is not None and m.reading.kind == "wrapper" == waiting.reading.kind
+                    and _area(m) == _area(waiting) and self._introduces(waiting, m, session)):
+                # The same layer named again with no reply between (PHPMailer prints "Could not authenticate." after
+                # its QUIT and once more in ErrorInfo): one failure, which later wrappers of that layer repeat too.
+                out += [(waiting, waiting), (waiting, m)]
+                self._remember(waiting, session_of(waiting.text))
+                self._latest.end = m.line + m.lines - 1
+                return out
             out.append((waiting, waiting))
-        if m.reading is not None and m.reading.kind == "wrapper":
-            self._waiting = m  # it may name the layer of the reply on the next lines
+            if waiting.reading.kind == "generic" and self.can_cause(waiting):
+                # told no better on the next line: a failure of its own, which this line may repeat (its hang-up)
+                self._remember(waiting, session_of(waiting.text))
+                failure = self._failure_for(session)
+                if failure is not None and self._continues(m, failure, session):
+                    failure.end = max(failure.end, m.line + m.lines - 1)
+                    out.append((failure.cause, m))
+                    return out
+            else:
+                self._forget(session_of(waiting.text))
+        if m.reading is not None and m.reading.kind in ("wrapper", "generic"):
+            # A wrapper may name the layer of the reply on the next lines; a reply read only by its class may be
+            # the one the next line tells with its command (a transcript's "SERVER -> CLIENT: 550 5.7.1 …", then
+            # PHPMailer's "SMTP ERROR: MAIL FROM command failed: 550 5.7.1 …"): both wait for that line.
+            self._waiting = m
             return out
         out.append((m, m))
         if self.can_cause(m):
@@ -143,7 +169,7 @@ class FailureThreads:
         return out
 
     def flush(self) -> list[tuple[LogMatch, LogMatch]]:
-        """At a file's end: a wrapper still waiting is a diagnosis of its own."""
+        """At a file's end: a wrapper or a bare reply still waiting is a diagnosis of its own."""
         waiting, self._waiting = self._waiting, None
         self._latest = None
         self._by_session.clear()
@@ -175,6 +201,8 @@ class FailureThreads:
         cause = failure.cause
         if m.file != cause.file or m.reading is None or cause.reading is None or not _same_minute(m, cause):
             return False
+        if cause.reading.kind == "wrapper" and m.reading.kind != "wrapper":
+            return False  # a stated failure is never hidden under a wrapper's diagnosis
         gap = m.line - failure.end
         if gap <= 0:
             return False
@@ -188,6 +216,11 @@ class FailureThreads:
         how = _repeats(m, cause)
         if how is None:
             return False
+        if how == "layer" and m.reading.kind == "wrapper" and _area(m) == _area(cause):
+            # A client's wrapper of the same layer, with no success or other failure between (either would have ended
+            # this thread): PHPMailer at SMTPDebug 3-4 prints its QUIT exchange and low-level reads before "SMTP Error:
+            # Could not authenticate.", further than adjacency reaches.
+            return gap <= SESSION_GAP_LINES
         return gap <= (WRAPPER_GAP_LINES if how == "layer" else GAP_LINES)
 
     @staticmethod

@@ -15,7 +15,8 @@ _COMMANDS = {
     "RCPT TO": "RCPT", "RCPT": "RCPT", "RCPT_TO": "RCPT", "MAIL FROM": "MAIL", "MAIL": "MAIL", "MAIL_FROM": "MAIL",
     "SENDER": "MAIL", "RECIPIENT": "RCPT", "DATA": "DATA", "END OF DATA": "DATA", "FINAL DATA": "DATA", "HELO": "HELO", "EHLO": "EHLO",
     "MY NAME": "HELO", "INITIAL CONNECTION": "GREETING", "GREETING": "GREETING", "STARTTLS": "STARTTLS",
-    "AUTH": "AUTH", "BDAT": "DATA", "QUIT": None, "XFORWARD": None, "PIPELINED": None,
+    "AUTH": "AUTH", "BDAT": "DATA", "TEXT": "DATA", "QUIT": None, "XFORWARD": None, "PIPELINED": None,
+    "<<<": "GREETING",  # a transcript's reply with no command before it
 }
 _CONTINUATION = re.compile(r"\n[ \t]+")
 _HEADER_LINE = re.compile(r"([!-9;-~]{1,76}):[ \t]*(.*)")

@@ -56,6 +56,8 @@ class Found:
     fallback: str | None = None  # a reason the format implies when the words name none
     also: str = ""  # more text to read when the diagnostic names nothing (the notice's subject)
     hard: bool | None = None  # what the provider says
+    remark: str = ""  # the reporting MTA's comment on the status ("Status: 5.2.1 (mailbox disabled, ...)")
+    notifier: str | None = None  # the address the notice came from (its From:)
 
 
 @dataclass
@@ -128,7 +130,8 @@ def _sender_of(parsed: Parsed, original: dict[str, str], message: dict[str, str]
 
 def _base(parsed: Parsed, original: dict[str, str], fmt: str, message: dict[str, str] | None = None) -> dict:
     return {"format": fmt, "sender": _sender_of(parsed, original, message), "subject": original.get("subject"),
-            "message_id": original.get("message-id"), "date": parsed.headers.get("date")}
+            "message_id": original.get("message-id"), "date": parsed.headers.get("date"),
+            "notifier": next(iter(_ADDRESS.findall(parsed.headers.get("from", ""))), None)}
 
 
 def _complaints(parsed: Parsed) -> list[Found]:
@@ -195,9 +198,16 @@ def _dsn_records(parsed: Parsed, reports: list[str], k: Knowledge) -> list[Found
             text = section.text if section else ("" if sections or len(recipients) > 1 else whole)
             if not diagnostic and text:
                 diagnostic = text
-            if not diagnostic and "(" in (fields.get("status") or ""):  # "Status: 4.0.0 (host name lookup failure)"
-                diagnostic = fields["status"].split("(", 1)[1].rstrip(") ")
-            status = dsn.status_in(fields.get("status")) or dsn.status_in(diagnostic)
+            elif diagnostic and _CONTINUED.match(diagnostic):
+                # the recipient's own lines, or the whole notice when it reports one recipient (bounded work)
+                quoted = section.lines if section else block.lines if block and len(recipients) == 1 else []
+                diagnostic = _whole_reply(diagnostic, quoted)
+            # RFC 3464 section 2.3.4 lets a comment follow the code: "Status: 5.2.1 (mailbox disabled, not accepting
+            # messages)" is the reporting MTA's own reading of the failure, read with the diagnostic's words.
+            remark = fields["status"].split("(", 1)[1].rstrip(") ") if "(" in (fields.get("status") or "") else ""
+            if not diagnostic and remark:  # "Status: 4.0.0 (host name lookup failure)"
+                diagnostic, remark = remark, ""
+            status = _status_of(dsn.status_in(fields.get("status")), dsn.status_in(diagnostic))
             command = k.formats.command_of("\n".join(section.lines)) if section else None
             if command is None and diagnostic:
                 command = k.formats.command_of(diagnostic)
@@ -209,12 +219,49 @@ def _dsn_records(parsed: Parsed, reports: list[str], k: Knowledge) -> list[Found
                 original_recipient=dsn.address(fields.get("original-recipient"), True), action=action, status=status,
                 reply_code=_reply_code(diagnostic) or _reply_code(text), diagnostic=diagnostic or "",
                 remote_host=dsn.typed_value(fields.get("remote-mta"))[1] or (k.formats.host_of(text) if text else None),
-                command=command, reporting_mta=reporting, fallback=_fallback(fmt, diag_type),
+                command=command, reporting_mta=reporting, fallback=_fallback(fmt, diag_type), remark=remark,
                 **{**base, "date": fields.get("last-attempt-date") or message.get("arrival-date") or base["date"]}))
     if fmt is not None and fmt.command:
         for f in found:
             f.command = f.command or fmt.command
     return found
+
+
+def _status_of(field: str | None, quoted: str | None) -> str | None:
+    """The record's status: the Status field, unless it says only "X.0.0" (other or undefined, RFC 3463 section
+    3.1) and the remote server's reply in the Diagnostic-Code gives an enhanced code of the same class with a
+    subject: the reporting MTA knew no more than the class, the receiving server said what failed."""
+    if field and quoted and field.endswith(".0.0") and quoted[0] == field[0] and not quoted.endswith(".0.0"):
+        return quoted
+    return field or quoted
+
+
+# RFC 5321 section 4.2.1: every line of a multi-line reply but the last has a hyphen after the code ("552-5.7.0 ...").
+# Sendmail puts the reply's first line alone in the Diagnostic-Code; its transcript ("<<< 552-5.7.0 ...") has them all.
+_CONTINUED = re.compile(r"\s*([245]\d\d)-")
+
+
+def _whole_reply(first: str, lines: list[str]) -> str:
+    """A multi-line reply of which the diagnostic holds only the first line, whole, from the notice's lines that
+    quote it (a transcript's "<<<" lines, or the reply as it was): the first line, then its continuation lines up to
+    and including the one with a space after the code. Unchanged when the notice does not quote it."""
+    code = _CONTINUED.match(first).group(1)
+    wanted = " ".join(first.split())
+    run: list[str] = []
+    for line in lines[:2000]:
+        text = line.strip()
+        if text.startswith("<<<"):
+            text = text[3:].strip()
+        if not run:
+            if " ".join(text.split()) == wanted:
+                run.append(text)
+            continue
+        if not text.startswith(code) or text[3:4] not in ("-", " "):
+            break
+        run.append(text)
+        if text[3:4] == " ":
+            break
+    return " ".join(run)[:MAX_DIAGNOSTIC] if len(run) > 1 else first
 
 
 def _recipients_only(sections: list, parsed: Parsed) -> list:
@@ -342,7 +389,8 @@ def finish(found: Found, at: Location | None = None) -> BounceRecord:
     else:
         temporary = found.kind == "delay" or (found.reply_code or "").startswith("4")
         reason = reasons.classify(diagnostic, found.status, found.command, found.hint, found.fallback, found.also,
-                                  found.kind, temporary)
+                                  found.kind, temporary, found.reply_code, found.remark,
+                                  _same_domain(found.notifier, found.recipient), found.remote_host)
     entry = reasons.by_id[reason]
     hard = _hard(found, entry.bounce)
     block_list = reasons.block_list(diagnostic) if reason == "blocked" and diagnostic else None
@@ -355,6 +403,24 @@ def finish(found: Found, at: Location | None = None) -> BounceRecord:
         remote_host=found.remote_host, command=found.command, reporting_mta=found.reporting_mta, date=found.date,
         sender=found.sender, subject=found.subject, message_id=found.message_id, feedback_type=found.feedback_type,
         block_list=block_list, format=found.format, at=at)
+
+
+def _same_domain(one: str | None, other: str | None) -> bool:
+    """Whether two addresses share their registered domain (the notice came from the recipient's own system)."""
+    if not one or not other or "@" not in one or "@" not in other:
+        return False
+    mine, theirs = _registered(one), _registered(other)
+    return bool(mine) and mine == theirs
+
+
+# Second-level labels under which country domains register names (example.co.jp, example.com.au, example.ac.uk)
+_SECOND_LEVEL = frozenset({"co", "ne", "or", "ac", "ad", "go", "gr", "lg", "ed", "com", "net", "org", "gov", "edu"})
+
+
+def _registered(address: str) -> tuple[str, ...]:
+    labels = address.rpartition("@")[2].lower().rstrip(".").split(".")
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return tuple(labels[-keep:]) if len(labels) >= keep else ()
 
 
 def _hard(found: Found, bounce: str) -> bool | None:

@@ -27,12 +27,27 @@ class Refine:
     phrases: tuple[str, ...]
     no_status: bool
     kinds: frozenset[str]
+    bare_reply: bool = False
+    hosts: re.Pattern | None = None  # only for a reply from these remote hosts (a provider's documented behaviour)
+    temporary: bool = False  # only for a temporary failure (class 4, RFC 3463 section 3.1), whatever else
+    keep_named: bool = False  # a reply with no stage that names an address keeps the reading (see the data)
 
-    def applies(self, status: str | None, command: str | None, lowered: str, kind: str) -> bool:
+    def applies(self, status: str | None, command: str | None, lowered: str, kind: str,
+                reply_code: str | None = None, host: str | None = None, temporary: bool = False) -> bool:
         if self.kinds and kind not in self.kinds:
+            return False
+        if self.hosts is not None and not (host and self.hosts.search(host)):
+            return False
+        if self.temporary:
+            return status[0] == "4" if status else temporary
+        if (self.keep_named and command is None and (status is None or status[1:] == ".0.0")
+                and _NAMED.search(lowered)):
             return False
         if status is None and self.no_status and command is None:
             return True
+        if status is None and self.bare_reply and reply_code and reply_code[0] in "45":
+            # RFC 3463 section 3.1: a reply without an enhanced code says no more than "X.0.0" (other or undefined)
+            status = reply_code[0] + ".0.0"
         subject = status.split(".")[1] if status else None
         if subject in self.keep_subjects:
             return False
@@ -64,11 +79,16 @@ class Reasons:
             strength = "decisive" if entry.get("decisive") else "generic" if entry.get("generic") else "specific"
             for code in entry["codes"]:
                 self.statuses[code] = (entry["reason"], strength)
-        self.commands: dict[str, str] = dict(data.get("command", {}))
+        self.commands: dict[str, str] = {k: v for k, v in data.get("command", {}).items() if isinstance(v, str)}
+        self.permanent_only = frozenset(data.get("command", {}).get("permanent_only", ()))
         self.refines = [Refine(r["from"], r["to"], frozenset(r.get("commands", ())), frozenset(r.get("statuses", ())),
                                frozenset(r.get("keep_subjects", ())), tuple(r.get("phrases", ())),
-                               r.get("no_status", False), frozenset(r.get("kinds", ())))
+                               r.get("no_status", False), frozenset(r.get("kinds", ())), r.get("bare_reply", False),
+                               _hosts(r.get("hosts")), r.get("temporary", False), r.get("keep_named", False))
                         for r in data.get("refine", ())]
+        # A receiving provider's own codes, documented by it, in its replies: [[receiver]].
+        self.receivers = [(_hosts(r["hosts"]), tuple(p.lower() for p in r["phrases"]), r["reason"])
+                          for r in data.get("receiver", ())]
         lists = data.get("block_list", {})
         self._lists = [re.compile(rx, re.I) for rx in lists.get("patterns", ())]
         self._list_names = tuple(name.lower() for name in lists.get("names", ()))
@@ -118,16 +138,31 @@ class Reasons:
         return min(found, key=lambda reason: self.rank.get(reason, 999))
 
     def classify(self, text: str, status: str | None, command: str | None, hint: str | None = None,
-                 fallback: str | None = None, also: str = "", kind: str = "failure", temporary: bool = False) -> str:
+                 fallback: str | None = None, also: str = "", kind: str = "failure", temporary: bool = False,
+                 reply_code: str | None = None, remark: str = "", own: bool = False, host: str | None = None) -> str:
         """The reason of one failure. `hint`: a reason the source states for certain (a provider's classification);
         `fallback`: one the format implies when the words say nothing (a mailing list's refusal in any language);
-        `also`: more text to read when the diagnostic names nothing (a notice's subject)."""
+        `also`: more text to read when the diagnostic names nothing (a notice's subject); `remark`: the reporting
+        MTA's own words on the status (the comment of a DSN's Status field), read with the diagnostic's; `own`: the
+        notice was written by the recipient's own mail system, whose verdict on its own users needs no stage;
+        `host`: the remote host that answered (a provider's own codes are read in its replies only)."""
         by_status, strength = self.status_reason(status)
         if strength == "decisive":
             return by_status
         text = _unwrapped(text)
-        reason = hint or self.worded(text, 0) or self.worded(text, 1) or fallback
-        if reason is None and command in self.commands and not _is_success(status):
+        if remark:
+            text = f"{remark} {text}" if text else remark
+        if host and hint is None and text:
+            lowered = text.lower()
+            for hosts, phrases, provided in self.receivers:
+                if hosts.search(host) and any(p in lowered for p in phrases):
+                    return provided
+        strong = self.worded(text, 0)
+        if hint is None and strong is not None:
+            return strong  # a phrase that names its reason whatever the context (no refinement)
+        reason = hint or self.worded(text, 1) or fallback
+        if (reason is None and command in self.commands and not _is_success(status)
+                and not (command in self.permanent_only and (temporary or (status or "").startswith("4")))):
             reason = self.commands[command]
         if reason is None and also:
             reason = self.worded(also, 0) or self.worded(also, 1)
@@ -141,15 +176,25 @@ class Reasons:
             reason = "onhold" if temporary or (status and status.startswith("4")) else "undefined"
         lowered = text.lower()
         for rule in self.refines:
-            if rule.source == reason and rule.applies(status, command, lowered, kind):
+            if rule.source == reason and rule.applies(status, command, lowered, kind, None if own else reply_code, host,
+                                                      temporary):
                 reason = rule.target
                 break
         return reason
 
 
+def _hosts(patterns) -> re.Pattern | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I) if patterns else None
+
+
 # A multi-line reply joined into one line repeats its code on every line ("550-5.7.1 ... multiple 550-5.7.1
 # addresses in From:"): the repeats are dropped before the wording is read, so a phrase split across lines is found.
 _REPEATED_CODE = re.compile(r"(?<=\S)\s+[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3}\s+)?(?=\S)")
+
+
+# An address the reply names as the one it refuses: "<user@example.org>: User unknown", "user@example.org... User
+# unknown" (Sendmail), "User unknown: user@example.org".
+_NAMED = re.compile(r"[^\s<>@\"(),;:]+@[a-z0-9][a-z0-9.-]*\.[a-z]{2,}")
 
 
 def _unwrapped(text: str) -> str:

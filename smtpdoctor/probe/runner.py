@@ -15,8 +15,6 @@ for a terminal is the text renderer's business, on the masked text. Nothing is u
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import ipaddress
 import socket
 import ssl
@@ -48,9 +46,10 @@ from smtpdoctor.probe.tls import (
     looks_like_plaintext_peer,
 )
 from smtpdoctor.probe.trust import client_context, unverified_context
-from smtpdoctor.probe.transport import ProbeError, Reply, SmtpChannel, Transcript, connect, os_reason, remaining
+from smtpdoctor.probe.transport import (ProbeError, Reply, SmtpChannel, Transcript, ascii_bytes, connect, os_reason,
+                                       remaining)
 from smtpdoctor.knowledge.providers import ProviderPreset, TlsMode
-from smtpdoctor.settings.model import SmtpSettings
+from smtpdoctor.settings.model import SmtpSettings, idna_encoded
 
 PLAIN_GREETING_PATIENCE = 2.0  # seconds of silence before we also try TLS on the same port
 QUIT_PATIENCE = 2.0  # seconds to wait for the answer to QUIT (within --timeout and --max-time)
@@ -159,7 +158,7 @@ def _address_families(host: str, port: int, deadline: float) -> list[tuple]:
 
     def work() -> None:
         try:
-            result["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            result["infos"] = socket.getaddrinfo(ascii_bytes(host), port, type=socket.SOCK_STREAM)
         except OSError as exc:
             result["error"] = exc
 
@@ -333,10 +332,8 @@ class Probe:
         except ValueError:
             pass
         try:
-            import idna
-
-            self.ascii_host = idna.encode(self.host, uts46=True).decode()
-        except (idna.IDNAError, UnicodeError, ValueError) as exc:
+            self.ascii_host = idna_encoded(self.host)
+        except (UnicodeError, ValueError) as exc:  # idna.IDNAError is a UnicodeError
             self.fail_error(StepName.RESOLVE, started, "net.dns_not_found",
                             ProbeError("dns", phrase("probe.dns.invalid_name"), Evidence(EvidenceKind.SYSTEM, str(exc))))
         try:
@@ -746,6 +743,9 @@ class Probe:
             channel.send("*", deadline)  # RFC 4954: cancel the exchange
             raise ProbeError("protocol", phrase("probe.error.bad_cram_challenge"), self.said(reply.first)) from exc
         self.transcript.secret = True
+        import hashlib  # CRAM-MD5 only: no other login needs them imported
+        import hmac
+
         digest = hmac.new(secret.encode(), challenge, hashlib.md5).hexdigest()
         return channel.command(base64.b64encode(f"{user} {digest}".encode()).decode(), deadline)
 

@@ -152,6 +152,13 @@ def is_ascii_digits(text: str) -> bool:
     return bool(text) and text.isascii() and text.isdigit()
 
 
+def ascii_bytes(host: str | None) -> str | bytes | None:
+    """An ASCII host name as bytes, for getaddrinfo and the TLS layer: given a str, both encode it with Python's
+    'idna' codec, whose import (stringprep, unicodedata) costs a healthy check ~2 ms. The probe's host is ASCII
+    already (idna.encode made it so, or it is an IP address); bytes reach the resolver and SNI unchanged."""
+    return host.encode("ascii") if host is not None and host.isascii() else host
+
+
 def remaining(deadline: float) -> float:
     return deadline - time.monotonic()
 
@@ -358,7 +365,7 @@ class SmtpChannel:
             raise ProbeError("timeout", phrase("probe.error.no_time_for_tls"))
         self.sock.settimeout(left)
         try:
-            self.sock = context.wrap_socket(self.sock, server_hostname=server_hostname)
+            self.sock = context.wrap_socket(self.sock, server_hostname=ascii_bytes(server_hostname))
         except (socket.timeout, TimeoutError) as exc:
             self.broken = True
             raise ProbeError("timeout", phrase("probe.error.tls_no_answer")) from exc

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
@@ -24,6 +24,7 @@ from smtpdoctor.report import Finding, Param, Phrase, ValueSource, phrase
 from smtpdoctor.settings.model import (ENV_NAMES, RawValue, SettingsInput, load_settings_input, parse_bool, read_env_file,
                                        readable)
 from smtpdoctor.settings.semantics import IMPLICIT, INVALID, NONE, Decision, Version, decide, find_version
+from smtpdoctor.values import value
 
 
 class SourceFormat(StrEnum):
@@ -40,7 +41,7 @@ class SourceFormat(StrEnum):
 PHRASE_PREFIX = "frameworks.naming."
 
 
-@dataclass(frozen=True)
+@value
 class Naming:
     """How a format spells the settings, to rewrite the catalog's SMTP_* names in fixes.
 
@@ -104,7 +105,7 @@ def symfony_bridge(name: str) -> tuple[str, int] | None:
     return (preset.example_host(), bridge["port"]) if preset is not None else None
 
 
-@dataclass
+@value(frozen=False)
 class SourceRead:
     format: SourceFormat
     inp: SettingsInput
@@ -122,7 +123,7 @@ class SourceRead:
     framework: str | None = None  # the knowledge/frameworks.toml id
 
 
-@dataclass
+@value(frozen=False)
 class Entry:
     value: str
     source: ValueSource
@@ -203,7 +204,7 @@ def detect(entries: Mapping[str, Entry], config_files: list[Path]) -> list[Sourc
     return list(dict.fromkeys(found))
 
 
-@dataclass(frozen=True)
+@value
 class Detection:
     """Which format a run reads when --source does not say, and why."""
 
@@ -377,7 +378,7 @@ def _is_template(path: Path) -> bool:
 _DEPLOY_REF = re.compile(r"^\s*(?:env\((\w+)\)|\$\{(\w+)\}|\$(\w+))\s*$")
 
 
-@dataclass
+@value(frozen=False)
 class _Context:
     """How a reader treats what it cannot know: the lint flag, where lock files may be, placeholders seen."""
 
@@ -854,7 +855,7 @@ RAILS_AUTH = ("plain", "login", "cram_md5", "xoauth2")
 FALSE_LOOKING = ("false", "0", "no", "off", "")
 
 
-@dataclass
+@value(frozen=False)
 class _RailsFlags:
     """The TLS keys of smtp_settings as the mail gem sees them, each with where it was set."""
 

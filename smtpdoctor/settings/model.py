@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from dataclasses import dataclass
 
 from smtpdoctor.secret import Secret
 
 from smtpdoctor.errors import InputError, os_reason
 from smtpdoctor.report import ValueSource
+from smtpdoctor.values import value
 
 # The names apps use for each field, in the order we prefer them.
 ENV_NAMES: dict[str, tuple[str, ...]] = {
@@ -32,7 +32,7 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
 URL_NAME = "SMTP_URL"
 
 
-@dataclass(frozen=True)
+@value
 class RawValue:
     """A setting exactly as given (quotes, spaces and all), with its origin."""
 
@@ -44,7 +44,7 @@ class RawValue:
         return self.text.get_secret_value()
 
 
-@dataclass(frozen=True)
+@value
 class SettingsInput:
     """The raw settings after merging all layers, before any cleaning."""
 
@@ -63,7 +63,7 @@ class SettingsInput:
         return getattr(self, field)
 
 
-@dataclass(frozen=True)
+@value
 class SmtpSettings:
     """Cleaned, typed settings the probe uses."""
 
@@ -90,6 +90,22 @@ def readable(value: str) -> tuple[str, int | None]:
     except UnicodeEncodeError as exc:
         first = exc.start + 1
     return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value), first
+
+
+_LDH_LABEL = re.compile(r"(?!-)(?!..--)[a-z0-9-]{1,63}(?<!-)")
+
+
+def idna_encoded(host: str) -> str:
+    """`idna.encode(host, uts46=True)` as text (IDNAError or UnicodeError when it is no valid name). A plain
+    ASCII host name (letters, digits, inner hyphens, labels of 1 to 63, 253 in all: nearly every one) comes
+    out lower-cased and otherwise as it is, which is all idna would do with it: it is answered here, without
+    importing idna (its tables cost a healthy check ~4 ms). Anything else (xn--, _, a trailing dot) goes to idna."""
+    lowered = host.lower()
+    if host.isascii() and len(host) <= 253 and all(_LDH_LABEL.fullmatch(label) for label in lowered.split(".")):
+        return lowered
+    import idna
+
+    return idna.encode(host, uts46=True).decode()
 
 
 def ascii_domain(domain: str) -> str | None:

@@ -7,21 +7,21 @@ the TLS mode. Without a version we assume the framework's current release and sa
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from pathlib import Path
 
 from smtpdoctor.settings.model import FALSE_WORDS, TRUE_WORDS
+from smtpdoctor.values import value
 
 IMPLICIT, STARTTLS, OPPORTUNISTIC, PLAIN, INVALID, NONE = (
     "implicit", "starttls", "starttls-opportunistic", "plain", "invalid", "none")
 ABSENT = "<absent>"
 
 
-@dataclass(frozen=True)
+@value
 class Rule:
     versions: str
     when: Mapping[str, str]
@@ -31,7 +31,7 @@ class Rule:
     source: str
 
 
-@dataclass(frozen=True)
+@value
 class Unset:
     """What a framework does when the host or the port is not set at all (frameworks.toml `unset`)."""
 
@@ -42,7 +42,7 @@ class Unset:
     source: str
 
 
-@dataclass(frozen=True)
+@value
 class Framework:
     id: str
     name: str
@@ -55,7 +55,7 @@ class Framework:
     label: str = ""  # the short name findings use ("Spring Boot")
 
 
-@dataclass(frozen=True)
+@value
 class Version:
     """The framework version a verdict rests on: read from a lock file, or assumed."""
 
@@ -67,7 +67,7 @@ class Version:
         return self.file is None
 
 
-@dataclass(frozen=True)
+@value
 class Decision:
     mode: str
     rule: Rule
@@ -169,6 +169,8 @@ def _version_in(framework_id: str, directory: Path) -> Version | None:
         package = _COMPOSER[framework_id]
         lock = _read(directory / "composer.lock")
         if lock:
+            import json  # only where there is a lock file to read
+
             try:
                 data = json.loads(lock)
                 for entry in data.get("packages", []) + data.get("packages-dev", []):
