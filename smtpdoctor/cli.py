@@ -4,9 +4,12 @@ The only module that imports Typer. Heavy modules (pydantic, Rich, dnspython) ar
 inside commands so `smtpdoctor --version` and `--help` stay fast.
 """
 
-# No `from __future__ import annotations` here: Typer reads every option's annotation when it builds the command,
-# and a string annotation is compiled and evaluated then, at each run (~5 ms of a healthy check). Annotations
-# below are evaluated once, at import; Python 3.11 needs no future import for `X | None`.
+# The options' annotations are kept as text (the future import) and evaluated only for the command that runs, once,
+# before Typer builds it (`_evaluated`): evaluated at import, the ~70 `Annotated[..., typer.Option(...)]` of every
+# command cost each run ~12.6 M instructions; `check`'s own 33, compiled and evaluated when it runs, ~10 M, most
+# other commands' far less. Left to Typer, each text would be compiled and evaluated four times.
+
+from __future__ import annotations
 
 import contextlib
 import functools
@@ -171,7 +174,8 @@ class _TakesCheckOptions:
     def __signature__(self):
         import inspect
 
-        base = inspect.signature(check, eval_str=True)  # Typer reads the option definitions off evaluated annotations
+        _evaluate_annotations(check)  # Typer reads the option definitions off evaluated annotations
+        base = inspect.signature(check)
         own = [p for p in inspect.signature(self.fn, eval_str=True).parameters.values() if p.kind is p.KEYWORD_ONLY]
         return base.replace(parameters=[*base.parameters.values(), *own], return_annotation=int)
 
@@ -943,9 +947,19 @@ def _command(args: list[str]):
     from smtpdoctor.render.i18n import detect_lang
 
     peek = _peek_lang(args)
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(_only_the_command_named(args) if _one_commands_help(args) else _evaluated(app))
     _polish_help(root, detect_lang(peek if peek in ("en", "ru") else None, os.environ))
     return root
+
+
+def _one_commands_help(args: list[str]) -> bool:
+    """`smtpdoctor check --help`: the help of one command, which no other command's definition changes. Not
+    `smtpdoctor --help check` (the root's help, listing every command), nor shell completion (any name)."""
+    if "_SMTPDOCTOR_COMPLETE" in os.environ:
+        return False
+    named = next((i for i, arg in enumerate(args) if not arg.startswith("-")), None)
+    asked = next((i for i, arg in enumerate(args) if arg in ("-h", "--help")), None)
+    return named is not None and asked is not None and named < asked
 
 
 def _only_the_command_named(args: list[str]) -> typer.Typer:
@@ -957,10 +971,25 @@ def _only_the_command_named(args: list[str]) -> typer.Typer:
     name = next((arg for arg in args if not arg.startswith("-")), None)  # as entry.py reads it (no import: a cycle)
     chosen = [info for info in app.registered_commands if (info.name or info.callback.__name__) == name]
     if name is not None and not chosen:
-        return app
+        return _evaluated(app)
     narrowed = copy.copy(app)
     narrowed.registered_commands = chosen
-    return narrowed
+    return _evaluated(narrowed)
+
+
+def _evaluated(typer_app: typer.Typer) -> typer.Typer:
+    """The app, its callback's and commands' annotations evaluated (each function's in one `eval`: one compile),
+    so that Typer, which reads the option definitions off them, finds them evaluated; done once per function."""
+    for info in [*typer_app.registered_commands, *filter(None, [typer_app.registered_callback])]:
+        _evaluate_annotations(info.callback)
+    return typer_app
+
+
+def _evaluate_annotations(function) -> None:
+    annotations = function.__annotations__
+    if any(type(text) is str for text in annotations.values()):
+        values = eval(f"({', '.join(annotations.values())},)", globals())  # noqa: S307 - this module's own text
+        function.__annotations__ = dict(zip(annotations, values))
 
 
 def _help_wanted(args: list[str]) -> bool:
@@ -984,7 +1013,9 @@ def _polish_help(root, lang) -> None:
         command.epilog = exit_codes_epilog(name, command, lang)
         _help_option_text(command, tr("newuser.help.option.help", lang))
         base = command.context_class
-        command.context_class = contexts.setdefault(base, _translated_context(base, lang))
+        if base not in contexts:  # one translated context class for all the commands that share a base
+            contexts[base] = _translated_context(base, lang)
+        command.context_class = contexts[base]
         _polish_params(name, command, lang)
 
 

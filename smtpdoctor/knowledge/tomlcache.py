@@ -80,6 +80,30 @@ def loads_cached(source: str | bytes, kind: str, validate=None) -> dict:
     return data
 
 
+def built_cached(raw: bytes, kind: str, build) -> dict:
+    """`build()`, a table made from data files whose bytes (all of them) are `raw`, cached as a parse is: by
+    the hash of those bytes, so a later run with the same files reads the table back instead of building it."""
+    cache = _cache_dir()
+    if cache is None:
+        return build()
+    path = cache / f"{kind}-{hashed(raw)}.{_FORMAT}"
+    try:
+        data = marshal.loads(path.read_bytes())
+        if isinstance(data, dict):
+            return data
+    except (OSError, ValueError, EOFError, TypeError):  # none yet, or cut short: built anew below
+        pass
+    data = build()  # errors propagate: a broken file must be reported, not cached
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(data))
+        tmp.replace(path)
+    except (OSError, ValueError):
+        pass
+    return data
+
+
 def hashed(data: bytes) -> str:
     """What the cache names an entry by: the hash CPython checks a .pyc's source with (SipHash, 64 bits), keyed
     by the Python version as the cache's format is. SHA-256 would import hashlib and set up OpenSSL's digest:

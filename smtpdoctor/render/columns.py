@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from smtpdoctor.values import value
 
 FLOOR = 80  # the narrowest terminal every layout is designed for; a smaller COLUMNS is taken as 80
 PROSE = 100  # sentences are wrapped no wider than this, however wide the terminal: long lines read badly
@@ -88,7 +90,7 @@ def _slice(styles: list[tuple[int, int, str]], text: str, a: int, b: int) -> Spa
     return [(text[max(a, s):min(b, e)], style) for s, e, style in styles if max(a, s) < min(b, e)]
 
 
-@dataclass
+@value(frozen=False)
 class Cell:
     """One table cell: atoms that are never split (words of a name, "587 (STARTTLS),", a host), set side by side
     with a space between them, or one per line when `stacked`."""

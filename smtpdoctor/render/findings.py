@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.render.i18n import Lang, fill, render_param, source_label, tr
 from smtpdoctor.report import Evidence, EvidenceKind, Finding, Phrase
+from smtpdoctor.values import value
 
-_LEFTOVER = re.compile(r"\{[a-z_][a-z0-9_]*(?:\|[a-z_]+)?\}")
-_OPTIONAL = re.compile(r"\s*\(\{[a-z_][a-z0-9_]*\}\)")
+# The patterns are compiled at their first use (`re.compile` keeps them), not at import: compiling a pattern
+# costs about as much as rendering a finding, and a text with no "{" left needs none of the template ones.
+_LEFTOVER = r"\{[a-z_][a-z0-9_]*(?:\|[a-z_]+)?\}"  # a parameter the template still holds: unknown
+_OPTIONAL = r"\s*\(\{[a-z_][a-z0-9_]*\}\)"  # "(... {name})": an optional remark whose value is unknown
 
 
-@dataclass(frozen=True)
+@value
 class FindingText:
     title: str
     explanation: str
@@ -38,7 +40,7 @@ class FindingText:
 
 # A URL, with a scheme or without ("aka.ms/smtp_auth_disabled", "www.example.com"): a cut inside one leaves
 # another URL that looks just as valid, so a cut goes before it or after it.
-_URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
+_URL = r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*"
 URL_GRACE = 200  # characters a URL may run past the limit to be kept whole rather than left out
 
 
@@ -48,7 +50,7 @@ def shorten_quote(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = limit
-    for m in _URL.finditer(text, 0, limit + URL_GRACE + 1):
+    for m in re.compile(_URL, re.IGNORECASE).finditer(text, 0, limit + URL_GRACE + 1):
         if m.start() >= cut:
             break
         if m.end() > cut:  # the cut would fall inside this URL: after it when it ends soon, else before it
@@ -87,8 +89,12 @@ def _params(finding: Finding, lang: Lang, bare_var: bool, quote_limit: int | Non
 
 
 def _tidy(text: str) -> str:
-    # A parameter that was not known: say nothing rather than show a template.
-    return re.sub(r" +([.,;])(?=\s|$)", r"\1", _LEFTOVER.sub("", _OPTIONAL.sub("", text))).strip()
+    # A parameter that was not known: say nothing rather than show a template (only a "{" can start one).
+    if "{" in text:
+        text = re.sub(_LEFTOVER, "", re.sub(_OPTIONAL, "", text))
+    if " ." in text or " ," in text or " ;" in text:  # the space left before punctuation by a removed value
+        text = re.sub(r" +([.,;])(?=\s|$)", r"\1", text)
+    return text.strip()
 
 
 def finding_text(finding: Finding, catalog: Catalog, lang: Lang, naming: Mapping[str, str] | None = None,
@@ -109,8 +115,8 @@ def finding_text(finding: Finding, catalog: Catalog, lang: Lang, naming: Mapping
         explanation = _sentences(fill(entry.explanation.get(lang.value), shown, lang))
     if not fix and fix_t is not entry.fix:
         fix = _steps(entry.fix.get(lang.value), bare, lang)
-    links = [step for step in fix if _LINK.match(step)]
-    fix = [step for step in fix if not _LINK.match(step)]
+    links = [step for step in fix if _is_link(step)]
+    fix = [step for step in fix if not _is_link(step)]
     prescription = getattr(finding, "prescription", None)
     if prescription is not None and prescription.steps is not None:
         # The edits (shown apart) say what the catalog's steps would; what remains is what only a person can do.
@@ -126,8 +132,9 @@ def finding_text(finding: Finding, catalog: Catalog, lang: Lang, naming: Mapping
     return FindingText(title, explanation, (*edits, *fix), tuple(links), tuple(edits))
 
 
-# A step that only names where the advice comes from ("Source: https://...", "Источник: ...").
-_LINK = re.compile(r"^(?:Source|Источник): \S+$")
+def _is_link(step: str) -> bool:
+    """A step that only names where the advice comes from ("Source: https://...", "Источник: ...")."""
+    return step.startswith(("Source: ", "Источник: ")) and re.match(r"^(?:Source|Источник): \S+$", step) is not None
 
 
 def unconfirmed_text(finding: Finding, catalog: Catalog, lang: Lang) -> str | None:
@@ -139,22 +146,28 @@ def unconfirmed_text(finding: Finding, catalog: Catalog, lang: Lang) -> str | No
     return tr("resolver.unconfirmed", lang, cause=title, code=cause)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?»)])\s+(?=[A-ZА-ЯЁ«(`])")
+_SENTENCE_END = r"(?<=[.!?»)])\s+(?=[A-ZА-ЯЁ«(`])"
 
 
 def _sentences(text: str) -> str:
     """The explanation without the sentences whose parameters are unknown."""
-    text = _OPTIONAL.sub("", text)
-    kept = [s for s in _SENTENCE_END.split(text) if not _LEFTOVER.search(s)]
+    if "{" not in text and text.split() == text.split(" "):
+        # Every sentence kept, and the spaces between them already single ones: what the split and the
+        # join below would give back.
+        return _tidy(text)
+    text = re.sub(_OPTIONAL, "", text)
+    kept = [s for s in re.split(_SENTENCE_END, text) if not re.search(_LEFTOVER, s)]
     return _tidy(" ".join(kept))
 
 
 def _steps(templates, params: Mapping[str, object], lang: Lang) -> list[str]:
     out = []
     for step in templates:
-        filled = _OPTIONAL.sub("", fill(step, params, lang))
-        if _LEFTOVER.search(filled):
-            continue  # a step with a hole cannot be followed as printed
+        filled = fill(step, params, lang)
+        if "{" in filled:
+            filled = re.sub(_OPTIONAL, "", filled)
+            if re.search(_LEFTOVER, filled):
+                continue  # a step with a hole cannot be followed as printed
         text = _tidy(filled)
         if text:
             out.append(text)
@@ -162,8 +175,8 @@ def _steps(templates, params: Mapping[str, object], lang: Lang) -> list[str]:
 
 
 _NAMING_PHRASE = "frameworks.naming."
-_SECURE = re.compile(r"\bSMTP_SECURE(=true|=false)?\b")
-_NAMES = re.compile(r"\bSMTP_(HOST|PORT|USER|PASS|FROM)\b")
+_SECURE = r"\bSMTP_SECURE(=true|=false)?\b"
+_NAMES = r"\bSMTP_(HOST|PORT|USER|PASS|FROM)\b"
 _FIELDS = {"HOST": "host", "PORT": "port", "USER": "user", "PASS": "password", "FROM": "sender"}
 
 
@@ -180,8 +193,8 @@ def apply_naming(text: str, naming: Mapping[str, str], lang: Lang = Lang.EN) -> 
         return word(naming[key])
 
     def rename(part: str) -> str:
-        part = _SECURE.sub(secure, part)
-        return _NAMES.sub(lambda m: word(naming[_FIELDS[m.group(1)]]), part)
+        part = re.sub(_SECURE, secure, part)
+        return re.sub(_NAMES, lambda m: word(naming[_FIELDS[m.group(1)]]), part)
 
     # A `code` span is literal (a command to paste, a variable a reference names), and so is a quotation
     # («...» or "...": an application's own message, a dashboard label): never renamed.

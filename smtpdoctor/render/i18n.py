@@ -8,6 +8,7 @@ number `n`: "{n} {n|line}" gives "1 line", "5 lines", "1 строка", "3 ст�
 
 from __future__ import annotations
 
+import marshal
 import re
 from collections.abc import Mapping
 from enum import StrEnum
@@ -59,19 +60,80 @@ def _flatten(raw: dict, into: dict[str, dict], origin: str) -> None:
     walk("", raw)
 
 
-@cache
-def _messages() -> dict[str, dict]:
-    from smtpdoctor.knowledge.tomlcache import KNOWLEDGE, loads_cached
+class _Messages(Mapping):
+    """Every message id of every message file, flattened ("probe.step.tls" -> {"en": ..., "ru": ...}), each
+    group of ids (`_group`) unpacked when an id of it is first asked for: a healthy check says ids of 30 of the
+    ~250 groups (help texts, the web page, bounces... are other runs' words)."""
 
-    root = KNOWLEDGE
-    flat: dict[str, dict] = {}
-    sources = [root / "messages.toml"]
-    phrases = root / "phrases"
+    def __init__(self, packed: dict[str, bytes]) -> None:
+        self._packed = packed
+        self._open: dict[str, dict[str, dict]] = {}
+
+    def _unpacked(self, group: str) -> dict[str, dict]:
+        found = self._open.get(group)
+        if found is None:
+            packed = self._packed.get(group)
+            found = self._open[group] = marshal.loads(packed) if packed is not None else {}
+        return found
+
+    def get(self, message_id: str) -> dict | None:
+        return self._unpacked(_group(message_id)).get(message_id)
+
+    def __getitem__(self, message_id: str) -> dict:
+        return self._unpacked(_group(message_id))[message_id]
+
+    def __contains__(self, message_id: str) -> bool:
+        return message_id in self._unpacked(_group(message_id))
+
+    def __iter__(self):
+        for group in self._packed:
+            yield from self._unpacked(group)
+
+    def __len__(self) -> int:
+        return sum(len(self._unpacked(group)) for group in self._packed)
+
+
+@cache
+def _messages() -> _Messages:
+    """The message table. Built from the files (each parsed through the parsed-data cache, as
+    knowledge/prebuilt.py ships them) when they change; otherwise read back in one piece, keyed by the bytes of
+    all the files: parsing sixteen files and walking their tables at every run cost more than a healthy check
+    spends on the network."""
+    from smtpdoctor.knowledge.tomlcache import KNOWLEDGE, built_cached
+
+    sources = [KNOWLEDGE / "messages.toml"]
+    phrases = KNOWLEDGE / "phrases"
     if phrases.is_dir():
         sources += sorted((p for p in phrases.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
+    # Each file's name and length with its bytes: a file renamed or split another way is another table.
+    key = b"".join(b"%s\0%d\0%s" % (source.name.encode(), len(data), data)
+                   for source, data in ((source, _read_bytes(source)) for source in sources))
+    return _Messages(built_cached(key, "messages-grouped", lambda: _packed(sources)))
+
+
+def _group(message_id: str) -> str:
+    """The group an id is packed in: its first two parts when it has more ("probe.step.tls" -> "probe.step",
+    beside "probe.error"), else its first ("heading.dns" -> "heading")."""
+    parts = message_id.split(".", 2)
+    return f"{parts[0]}.{parts[1]}" if len(parts) == 3 else parts[0]
+
+
+def _read_bytes(path) -> bytes:
+    with open(path, "rb", buffering=0) as file:  # unbuffered: one read, no buffer object
+        return file.readall()
+
+
+def _packed(sources) -> dict[str, bytes]:
+    """The files' ids flattened, each group's own table marshalled apart (unpacked when first used)."""
+    from smtpdoctor.knowledge.tomlcache import loads_cached
+
+    flat: dict[str, dict] = {}
     for source in sources:
         _flatten(loads_cached(source.read_text(encoding="utf-8"), f"messages-{source.name}"), flat, source.name)
-    return flat
+    groups: dict[str, dict[str, dict]] = {}
+    for message_id, entry in flat.items():
+        groups.setdefault(_group(message_id), {})[message_id] = entry
+    return {name: marshal.dumps(table) for name, table in groups.items()}
 
 
 def message_ids() -> list[str]:
@@ -135,8 +197,9 @@ _EMPTY_QUOTED = {'""', "''", "«»", "``"}
 # Parameters that name a setting: a sentence they open says "The setting spring.mail.host ...", never
 # "spring.mail.host ..." (a lower-case start) nor "Spring.mail.host ..." (a key that does not exist).
 _KEY_PARAMS = frozenset({"var", "secure_var", "field", "key", "setting"})
-_LOWER_KEY = re.compile(r"[a-z][a-z0-9-]*(?:[._][a-z0-9-]+)+(?![\w@])")
-_SENTENCE_START = re.compile(r"(?:\A|[.!?]\s+|\n)\Z")
+# Compiled at their first use (re.compile keeps them): most runs fill no such parameter.
+_LOWER_KEY = r"[a-z][a-z0-9-]*(?:[._][a-z0-9-]+)+(?![\w@])"
+_SENTENCE_START = r"(?:\A|[.!?]\s+|\n)\Z"
 
 
 def _placed(text: str, name: str, template: str, m: re.Match, out: list[str], pos: int, lang: Lang,
@@ -161,7 +224,7 @@ def _placed(text: str, name: str, template: str, m: re.Match, out: list[str], po
         # "SMTP_PASS (environment) (14 characters)": one parenthesis, "SMTP_PASS (environment; 14 characters)"
         out.append(text[:-1] + "; ")
         return pos + 2
-    if name in _KEY_PARAMS and _LOWER_KEY.match(text) and _SENTENCE_START.search(template, 0, m.start()):
+    if name in _KEY_PARAMS and re.match(_LOWER_KEY, text) and re.compile(_SENTENCE_START).search(template, 0, m.start()):
         text = tr("firsthour.setting_subject", lang, key=text)
     out.append(text)
     return pos

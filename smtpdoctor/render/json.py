@@ -164,11 +164,17 @@ def _loc(loc) -> dict:
 
 # json.dumps escapes C0 controls itself; C1 (a raw 0x9B is a terminal's CSI) and the bidi overrides it
 # leaves raw. Escaped as \\uXXXX they are still the exact same string to any JSON reader.
-_RAW_CONTROL = re.compile("[\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
+# Two classes (see render/escape.py: one mixing Latin-1 and others compiles ten times slower), compiled at their
+# first use; a document in ASCII (all of an English one, most often) holds none but DEL.
+_RAW_CONTROL = ("[\x7f-\x9f]", "[\u2028-\u202e\u2066-\u2069]")
 
 
 def _escape_controls(text: str) -> str:
-    return _RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    if text.isascii() and "\x7f" not in text:
+        return text
+    for pattern in _RAW_CONTROL:
+        text = re.sub(pattern, lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
 
 
 def dumps(doc: dict) -> str:

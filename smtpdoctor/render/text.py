@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from smtpdoctor.knowledge.catalog import Catalog
 from smtpdoctor.render.columns import PROSE, Cell, table_lines, terminal_columns, wrap_spans
@@ -16,6 +16,7 @@ from smtpdoctor.render.escape import visible
 from smtpdoctor.render.findings import finding_text, shorten_quote, unconfirmed_text
 from smtpdoctor.render.i18n import Lang, count_lines, render_param, source_label, tr
 from smtpdoctor.report import Evidence, EvidenceKind, Finding, Report, Severity, StepResult, StepStatus
+from smtpdoctor.values import value
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.OK: "green"}
 MARK = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i", Severity.OK: "✓"}
@@ -27,7 +28,7 @@ STEP_QUOTE = 200
 QUOTE = 400
 
 
-@dataclass
+@value(frozen=False)
 class Block:
     """One paragraph: styled spans, an indent, wrapped to the terminal's width (render/columns.py: between words,
     never inside one) unless `wrap` is off; a continuation line is indented `hang` columns more. `layout`, when
