@@ -504,10 +504,11 @@ PHPMAILER_NO_AUTH_OFFERED = (  # SMTPDebug = 2 against a server that offers AUTH
 
 def test_phpmailers_debug_wrapper_with_no_refused_auth_before_it_means_no_auth_offered():
     # PHPMailer prints every refused AUTH step ("SMTP ERROR: ... command failed: 535 ..."); without one, authenticate()
-    # never sent AUTH: nothing it supports was offered. The three wrappers are one failure.
+    # never sent AUTH: nothing it supports was offered. The three wrappers are one failure. The EHLO reply before
+    # them offered STARTTLS and no AUTH: login comes after TLS (auth.requires_tls, as the corpus's r3-0214 expects).
     report = explain(PHPMAILER_NO_AUTH_OFFERED)
-    assert [(f.code, f.seen.count) for f in report.findings] == [("auth.not_supported", 3)]
-    assert report.logs.last_failure.code == "auth.not_supported"
+    assert [(f.code, f.seen.count) for f in report.findings] == [("auth.requires_tls", 3)]
+    assert report.logs.last_failure.code == "auth.requires_tls"
 
 
 def test_phpmailers_debug_wrapper_after_a_refused_login_is_that_login():
@@ -535,3 +536,38 @@ def test_phpmailers_debug_wrapper_after_a_refused_login_is_that_login():
 def test_more_library_and_server_wordings(line, code, variant):
     finding = first(line)
     assert (finding.code, finding.variant) == (code, variant)
+
+
+# -- "STARTTLS offered, no AUTH" on lines before the failure: TLS first ------------------------------------------
+
+# Net::SMTP with Debug => 1 prints each line through Net::Cmd's debug_print: the object as Perl shows it, "<<< " for
+# what the server sent, ">>> " for what it sent (with the CRLF it wrote). Its auth() sends nothing when the EHLO
+# reply lists no AUTH: it sets the status 500 "Command unknown: 'AUTH'" (Net/SMTP.pm, supports()), which the
+# script prints. Postfix with smtpd_tls_auth_only = yes lists AUTH only after STARTTLS.
+_GLOB = "Net::SMTP=GLOB(0x5633c1d0e2a8)"
+_EHLO_PLAIN = ["250-mail.example.test", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ETRN", "250-STARTTLS",
+               "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-DSN", "250 CHUNKING"]
+
+
+def _net_smtp(ehlo: list[str], before: list[str] | None = None) -> str:
+    lines = [f"{_GLOB}<<< 220 mail.example.test ESMTP Postfix (Debian/GNU)", f"{_GLOB}>>> EHLO localhost.localdomain\r",
+             *(before or []), *(f"{_GLOB}<<< {line}" for line in ehlo)]
+    return "\n".join([*lines, "auth failed: 500 Command unknown: 'AUTH' at send.pl line 14.", ""])
+
+
+def test_net_smtp_ehlo_listing_starttls_and_no_auth_before_the_failure_means_tls_first():
+    report = explain(_net_smtp(_EHLO_PLAIN))
+    assert [f.code for f in report.findings] == ["auth.requires_tls"]
+
+
+def test_an_ehlo_listing_auth_or_after_tls_keeps_no_auth_offered():
+    with_auth = _EHLO_PLAIN[:-1] + ["250-AUTH PLAIN LOGIN", "250 CHUNKING"]
+    assert first(_net_smtp(with_auth)).code == "auth.not_supported"
+    # STARTTLS done, EHLO again: the reply after TLS lists no STARTTLS and no AUTH (the server offers no login)
+    after_tls = [f"{_GLOB}<<< {line}" for line in _EHLO_PLAIN] + [f"{_GLOB}>>> STARTTLS\r",
+                                                                   f"{_GLOB}<<< 220 2.0.0 Ready to start TLS",
+                                                                   f"{_GLOB}>>> EHLO localhost.localdomain\r"]
+    no_tls_line = [line for line in _EHLO_PLAIN if "STARTTLS" not in line]
+    assert first(_net_smtp(no_tls_line, before=after_tls)).code == "auth.not_supported"
+    # a bare "no AUTH" with no transcript before it says nothing of TLS
+    assert first("auth failed: 500 Command unknown: 'AUTH' at send.pl line 14.\n").code == "auth.not_supported"

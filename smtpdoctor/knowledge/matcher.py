@@ -38,13 +38,16 @@ class Matcher:
     """Patterns ordered by priority (provider-specific first, broad fallbacks last)."""
 
     def __init__(self, catalog: Catalog) -> None:
-        from smtpdoctor.logs.needles import needles_for
+        from smtpdoctor.logs.needles import needles_for, needles_of
 
+        derived = needles_of(p.regex for entry in catalog.entries.values() for p in entry.patterns if not p.needles)
         compiled: list[_Compiled] = []
         for entry in catalog.entries.values():
             for pattern in entry.patterns:
                 rank = pattern.priority + (1 if pattern.provider else 0)
-                needles = tuple(n.lower() for n in pattern.needles) or tuple(needles_for(pattern.regex))
+                # a pattern without a literal: needles_for says why (a ValueError naming it)
+                needles = tuple(n.lower() for n in pattern.needles) or tuple(derived[pattern.regex] or
+                                                                              needles_for(pattern.regex))
                 compiled.append(_Compiled(re.compile(pattern.regex, re.I), needles, entry.code,
                                           pattern.provider, pattern.certain, rank, pattern.weak, pattern.variant))
         compiled.sort(key=lambda c: -c.priority)

@@ -117,18 +117,19 @@ class StatusKnowledge:
         """Literals for the log prefilter: every vocabulary literal and the literals of its regexes.
         A command cue ("MAIL failed: 550", "RCPT TO command failed") makes a record worth reading when it
         carries a reply code, so its literals are needles too (cues without a literal add none)."""
-        from smtpdoctor.logs.needles import needles_for
+        from smtpdoctor.logs.needles import needles_for, needles_of
 
+        derived = needles_of([*(t.regex.pattern for t in self.terms if t.literal is None),
+                              *(cue.regex.pattern for cue in self.commands)])
         out = set()
         for term in self.terms:
             if term.literal is not None:
                 out.add(term.literal)
             else:
-                out.update(needles_for(term.regex.pattern))
+                out.update(derived[term.regex.pattern] or needles_for(term.regex.pattern))  # raises: says which
         for cue in self.commands:
-            try:
-                found = needles_for(cue.regex.pattern)
-            except ValueError:
+            found = derived[cue.regex.pattern]
+            if found is None:
                 continue  # a transcript cue (" ~> .") has no literal worth a needle
             if min(sum(ch.isalpha() for ch in n) for n in found) >= 6:
                 out.update(found)  # "auth" or "data" alone would make every web log line a candidate

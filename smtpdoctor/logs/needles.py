@@ -4,6 +4,9 @@ so a support engineer who adds a pattern does not have to think about the prefil
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
 try:  # Python 3.11+
     import re._constants as _c
     import re._parser as _parser
@@ -107,6 +110,37 @@ def needles_for(regex: str) -> list[str]:
             raise ValueError(f"no literal of {MIN_NEEDLE}+ characters in {piece!r}; add `needles` to the pattern")
         found += [o.lower() for o in options]
     return sorted(set(found))
+
+
+# regex -> its needles (None: a branch without a literal of MIN_NEEDLE characters), for this process: the status
+# vocabulary's terms are asked for by the engine and by the prefilter's needle list alike.
+_KNOWN: dict[str, list[str] | None] = {}
+
+
+def needles_of(regexes: Iterable[str]) -> dict[str, list[str] | None]:
+    """`needles_for` of each regex (None where it raises). Deriving them costs 40-70 ms of every `explain` and of
+    the first reply a failing `check` reads (618 regexes parsed with re's own parser), so they are built once
+    for a set of regexes and kept in the parsed-data cache (knowledge/tomlcache.py), keyed by the regexes and by
+    this module's source: a later run with the same data reads them back; an edited pattern or rule here builds
+    them anew."""
+    wanted = set(regexes)
+    missing = sorted(wanted.difference(_KNOWN))
+    if missing:
+        from smtpdoctor.knowledge.tomlcache import built_cached
+
+        key = b"\0".join([Path(__file__).read_bytes(), *(r.encode("utf-8", "surrogatepass") for r in missing)])
+        built = built_cached(key, "needles", lambda: {r: _needles_or_none(r) for r in missing})
+        if not all(isinstance(built.get(r, 0), (list, type(None))) for r in missing):  # never trust a damaged entry
+            built = {r: _needles_or_none(r) for r in missing}
+        _KNOWN.update(built)
+    return {r: _KNOWN[r] for r in wanted}
+
+
+def _needles_or_none(regex: str) -> list[str] | None:
+    try:
+        return needles_for(regex)
+    except ValueError:
+        return None
 
 
 def byte_forms(needle: str) -> set[bytes]:

@@ -307,6 +307,37 @@ def cut_long_lines(block: bytes, limit: int = MAX_RECORD) -> bytes:
     return b"".join(parts)
 
 
+# A line of a multi-line 250 reply as a transcript prints it, after the client's marker or at the line's start:
+# Net::SMTP's debug output "Net::SMTP=GLOB(0x55d0c1a2b3c4)<<< 250-STARTTLS" (Net::Cmd's debug_print: the object,
+# "<<< " for what the server sent, the line as received), swaks' " <-  250-AUTH PLAIN LOGIN", a bare "250-SIZE".
+_MULTILINE_250 = re.compile(rb"(?:^|[\s<>:|\]])250-\S")
+_REPLY_250 = re.compile(rb"(?:^|[\s<>:|\]])250[ -]")
+EHLO_LOOKBACK = 64  # lines before a record searched for the EHLO reply the client acted on
+
+
+def ehlo_reply_before(block: bytes, head: int) -> str | None:
+    """The latest multi-line 250 reply (an EHLO reply: the only multi-line 250 a client's session shows) in the
+    EHLO_LOOKBACK lines of `block` before `head`, as text; None when there is none. After STARTTLS the client says
+    EHLO again: the later reply (no STARTTLS in it) is the one found."""
+    run: list[bytes] = []  # the 250 lines met going up, the latest first
+    pos = head
+    for _ in range(EHLO_LOOKBACK):
+        if pos <= 0:
+            break
+        start = block.rfind(b"\n", 0, pos - 1) + 1
+        line = block[start:pos - 1].rstrip(b"\r")
+        pos = start
+        if _REPLY_250.search(line):
+            run.append(line)
+        elif any(_MULTILINE_250.search(r) for r in run):
+            break  # the whole reply, its first line included
+        else:
+            run.clear()  # a one-line 250 ("250 2.1.0 Ok"): not an EHLO list
+    if not any(_MULTILINE_250.search(r) for r in run):
+        return None
+    return decode(b"\n".join(reversed(run)))
+
+
 class LogScanner:
     def __init__(self, engine: EvidenceEngine, provider_hints: dict[str, list[str]] | None = None) -> None:
         self.engine = engine
@@ -329,6 +360,9 @@ class LogScanner:
         # end: that line may continue the record above it (an indented " SMTP code: 530" with no newline after
         # it), and read on its own it would be a second diagnosis of the same failure.
         held: tuple[bytes, int] | None = None
+        # A stream that wants to know which bytes are being read for matches (prescribe.logsource.Sniffer: the
+        # markers around a match name the framework that wrote it) is told each block: they are not the last read.
+        named = getattr(stream, "scanning", None)
         while True:
             chunk = stream.read(CHUNK)
             if not chunk:
@@ -351,13 +385,20 @@ class LogScanner:
             if len(carry) > MAX_RECORD:
                 carry, dropping = carry[:MAX_RECORD], True
             if held is not None:
-                line_base = held[1] + self._scan_block(held[0], name, held[1], on_match)
-            held = (cut_long_lines(block), line_base)  # cut_long_lines keeps every newline
+                line_base = held[1] + self._scan_held(held, name, on_match, named)
+            held = (block, line_base)
         if carry:
             held = (held[0] + carry + b"\n", held[1]) if held is not None else (carry + b"\n", line_base)
         if held is None:
             return 0
-        return held[1] - 1 + self._scan_block(held[0], name, held[1], on_match)
+        return held[1] - 1 + self._scan_held(held, name, on_match, named)
+
+    def _scan_held(self, held: tuple[bytes, int], name: str, on_match: Callable[[LogMatch], None],
+                   named: Callable[[bytes], None] | None) -> int:
+        block, line_base = held
+        if named is not None:
+            named(block)
+        return self._scan_block(cut_long_lines(block), name, line_base, on_match)  # cut_long_lines keeps every newline
 
     def _scan_block(self, block: bytes, name: str, line_base: int, on_match: Callable[[LogMatch], None]) -> int:
         """Every record of `block` (whole lines, none longer than MAX_RECORD) that holds a needle, read once; returns
@@ -389,7 +430,7 @@ class LogScanner:
                     counted = block.count(b"\n", 0, head)
                 counted_to = head
                 record = self._record(block, head)
-                self._match_record(record, name, line_base + counted, on_match)
+                self._match_record(record, name, line_base + counted, on_match, block, head)
             window = window_end
         return counted + block.count(b"\n", counted_to)
 
@@ -422,7 +463,9 @@ class LogScanner:
             end = nxt
         return b"\n".join(lines)[:MAX_RECORD]
 
-    def _match_record(self, record: bytes, name: str, line: int, on_match: Callable[[LogMatch], None]) -> None:
+    def _match_record(self, record: bytes, name: str, line: int, on_match: Callable[[LogMatch], None],
+                      block: bytes = b"", at: int = 0) -> None:
+        """`block` and `at`, where the record starts in it: the lines before it, read when the record needs them."""
         text = decode(record.rstrip(b"\r")).replace("\r", "")
         head = text.split("\n", 1)[0]
         bare = strip_prefixes(head.encode("utf-8", "replace")).lstrip()
@@ -436,6 +479,12 @@ class LogScanner:
         reading = self.engine.read(subject, frames=frames)
         if reading is None:
             return
+        if reading.code == "auth.not_supported" and frames is None:
+            # "No AUTH" is the client's conclusion from the server's EHLO reply, printed lines before: a reply that
+            # offered STARTTLS and no AUTH means login is offered after TLS (the engine reads that with the reply).
+            ehlo = ehlo_reply_before(block, at)
+            if ehlo is not None:
+                reading = self.engine.read(subject, frames=ehlo) or reading
         # The example is the log's own words: its first two lines as written. They are masked, then shortened
         # (example_of), when they become a diagnosis's example: once per group, and never cut before masking,
         # which would leave the start of a secret whose end the mask needed to see it.
