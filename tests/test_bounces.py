@@ -562,3 +562,75 @@ def test_a_temporary_refusal_of_the_connection_names_no_block():
                   "Message could not be delivered for 5 days\nMessage will be deleted from queue")
     [r] = _read(_sendmail("a@example.net", "4.4.7", "", transcript))
     assert (r.command, r.reason) == ("GREETING", "expired")
+
+
+# -- round three: the formats read as their MTAs write them -------------------------------------------------------
+
+def _v5(transcript: str, marker: str = "   ----- Unsent message follows -----") -> bytes:
+    """An old Sendmail (V5) notice: savemail.c writes the transcript, then the unsent message, both markers indented."""
+    return _notice("Mail Delivery Subsystem <MAILER-DAEMON@relay.example.com>",
+                   f"   ----- Transcript of session follows -----\n{transcript}\n\n{marker}\n"
+                   "Received: by relay.example.com; (5.65/1.37) id 0000000;\n    Mon, 1 Jan 1996 00:00:00 +0000\n"
+                   "From: sender@example.com\nTo: a@example.net\nSubject: the original subject\n\nthe original body",
+                   subject="Returned mail: User unknown")
+
+
+_V5_SESSIONS = ("While talking to mx.example.org:\n>>> QUIT\n<<< 421 mx.example.org Sorry, shutting down\n"
+                "421 other.example.org (smtp)... Deferred: Connection reset by peer during greeting wait with other.example.org\n"
+                "While talking to mx.example.net:\n>>> RCPT To:<a@example.net>\n<<< 550 No such user here\n"
+                "550 <a@example.net>... User unknown")
+
+
+@pytest.mark.parametrize("marker", ["   ----- Unsent message follows -----", "  ----- No message was collected -----",
+                                    "   ----- Original message follows -----"])
+def test_sendmails_indented_markers_end_the_transcript(marker):
+    """savemail.c writes "   ----- Unsent message follows -----" (V5) and "   ----- Original message follows -----",
+    "  ----- No message was collected -----" (V8) indented: the returned original is not the recipient's diagnostic,
+    and its headers give the original's subject."""
+    [r] = _read(_v5("550 <a@example.net>... User unknown", marker))
+    assert r.diagnostic.text == "User unknown"
+    assert (r.subject, r.sender) == ("the original subject", "sender@example.com")
+
+
+def test_a_transcript_line_that_only_mentions_the_unsent_message_is_no_marker():
+    [r] = _read(_v5("550 <a@example.net>... Unsent message follows later"))
+    assert r.diagnostic.text == "Unsent message follows later"
+
+
+def test_a_transcript_session_belongs_to_the_recipients_it_names():
+    """usersmtp.c writes "While talking to host:" once per connection before its first error; an earlier connection
+    whose lines no recipient line claimed (a host that was only deferred) is not this recipient's."""
+    [r] = _read(_v5(_V5_SESSIONS))
+    assert (r.remote_host, r.reply_code, r.command, r.reason) == ("mx.example.net", "550", "RCPT", "userunknown")
+    assert "Connection reset" not in r.diagnostic.text and r.diagnostic.text.startswith("While talking to mx.example.net")
+
+
+def test_a_hosts_status_line_and_its_session_stay_with_the_recipient_after_them():
+    transcript = ("550 example.org (smtp)... 550 Host unknown\n554 <b@example.org>... 550 Host unknown\n"
+                  "While talking to mx.example.net:\n>>> DATA\n<<< 554 Message refused\n554 <a@example.net>... Service unavailable")
+    first, second = _read(_v5(transcript))
+    assert (first.recipient, first.reason) == ("b@example.org", "hostunknown")
+    assert first.diagnostic.text.startswith("550 example.org (smtp)... 550 Host unknown")
+    assert (second.remote_host, second.command, second.reply_code) == ("mx.example.net", "DATA", "554")
+
+
+def _exchange2003(quoted: str, code: str) -> bytes:
+    """Exchange 2000/2003's notice as Microsoft KB 284204 shows it."""
+    return _notice("System Administrator <postmaster@example.net>",
+                   "Your message did not reach some or all of the intended recipients.\n\n"
+                   f"{quoted}      Sent:\t7/11/2001 9:20 AM\n\nThe following recipient(s) could not be reached:\n\n"
+                   "      a@example.net on 7/11/2001 9:20 AM\n"
+                   "            The e-mail account does not exist at the organization this message was sent to.\n"
+                   f"            {code}\n", subject="Undeliverable: Original Message")
+
+
+def test_exchange_2003s_notice_gives_the_original_subject_and_the_server_that_wrote_it():
+    [r] = _read(_exchange2003("      Subject:\tOriginal Message\n", "<server.example.net #5.1.1>"))
+    assert (r.subject, r.reporting_mta, r.status, r.reason) == ("Original Message", "server.example.net", "5.1.1",
+                                                                 "userunknown")
+
+
+def test_exchange_2003s_notice_without_those_lines_invents_neither():
+    [r] = _read(_exchange2003("", "Recipient Not Found"))
+    assert (r.subject, r.reporting_mta, r.status) == (None, None, None)
+    assert r.reason == "userunknown"  # Exchange 5.5's documented "recipient was not found": no such address

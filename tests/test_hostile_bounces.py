@@ -201,3 +201,20 @@ def test_reading_a_message_never_raises(tmp_path):
     for data in odd:
         read_stream(InputKind.MESSAGE, io.BytesIO(data), "odd", collector)
     assert collector.messages == len(odd)
+
+
+@pytest.mark.parametrize("head", [
+    "   ----- Transcript of session follows -----\n",  # Sendmail: its end markers are looked for at every line
+    "This is the mail system at host mx.example.org.\n",  # Postfix: its start marker too
+])
+def test_a_notice_of_blank_lines_is_not_quadratic(head):
+    """The markers are anchored at a line's start; one whose leading blanks could also match line ends ("^\\s*...")
+    scanned every following blank line again from each one: 40,000 blank lines took about a minute."""
+    from smtpdoctor.messages.read import finish, message_records
+
+    raw = ("From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.com>\nTo: sender@example.com\n"
+           "Subject: Returned mail: User unknown\n\n" + head + "\n" * 40_000 + "550 <a@example.net>... User unknown\n")
+    started = time.monotonic()
+    found, kind = message_records(raw.encode())
+    assert time.monotonic() - started < 5
+    assert kind == "report" and [finish(f).reason for f in found] == ["userunknown"]

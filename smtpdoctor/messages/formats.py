@@ -31,6 +31,8 @@ class Format:
     command: str | None
     preamble: bool = False
     leading: re.Pattern | None = None  # lines that belong to the recipient line after them (a session transcript)
+    session: re.Pattern | None = None  # a line that starts another connection in a transcript
+    quoted: tuple[re.Pattern, ...] = ()  # fields the notice states once for all recipients (named groups)
 
 
 @dataclass
@@ -77,7 +79,9 @@ class Formats:
         self.hosts = _compile(common["host"], re.I | re.M)
         self.formats = tuple(Format(f["id"], f["name"], _compile(f.get("recipient", ()), re.I),
                                     f.get("reason"), f.get("command"), f.get("preamble", False),
-                                    re.compile(f["leading"], re.I) if f.get("leading") else None)
+                                    re.compile(f["leading"], re.I) if f.get("leading") else None,
+                                    re.compile(f["session"], re.I) if f.get("session") else None,
+                                    _compile(f.get("quoted", ()), re.I | re.M))
                              for f in data["format"])
         self.by_id = {f.id: f for f in self.formats}
         # Each marker with the literals any match of it contains (logs.needles): one Aho-Corasick pass over the
@@ -132,6 +136,7 @@ class Formats:
         before: list[str] = []  # the lines before the first recipient
         pending: list[str] = []  # leading lines waiting for their recipient line
         leading = fmt.leading if fmt is not None else None
+        session = fmt.session if fmt is not None else None
         for line in lines:
             hit = None
             if "@" in line:
@@ -153,6 +158,8 @@ class Formats:
                     current.lines.append(rest)
                 continue
             if leading is not None and leading.search(line):
+                if session is not None and session.search(line):
+                    pending = []  # an earlier connection's lines no recipient line claimed: not these recipients'
                 pending.append(line)
                 continue
             if current is not None and len(current.lines) < 400:
@@ -164,6 +171,21 @@ class Formats:
         if fmt is not None and fmt.preamble and before:
             for section in found:
                 section.lines[:0] = before
+        return found
+
+    def quoted_fields(self, text: str, fmt: Format | None) -> dict[str, str]:
+        """What the format's notice states once for all its recipients (the original's subject it repeats, the server
+        that wrote it): each named group of the format's `quoted` regexes, first match, in the notice's first 16 KB."""
+        found: dict[str, str] = {}
+        if fmt is None or not fmt.quoted:
+            return found
+        head = text[:16 << 10]
+        for rx in fmt.quoted:
+            m = rx.search(head)
+            if m:
+                for name, value in m.groupdict().items():
+                    if value and value.strip():
+                        found.setdefault(name, value.strip())
         return found
 
     def command_of(self, text: str) -> str | None:

@@ -334,6 +334,9 @@ def _notice_records(parsed: Parsed, k: Knowledge) -> list[Found]:
         to = _ADDRESS.findall(original.get("to", "")) or [None]
         recipients = [(address, whole, "\n".join(block.lines)) for address in to[:1]]
     base = _base(parsed, original, fmt.id if fmt else "notice")
+    quoted = k.formats.quoted_fields(text, fmt)
+    base["subject"] = base["subject"] or quoted.get("subject")
+    reporting = quoted.get("reporting_mta")
     found: list[Found] = []
     for address, section, raw in recipients:
         diagnostic = section[:MAX_DIAGNOSTIC]
@@ -341,7 +344,7 @@ def _notice_records(parsed: Parsed, k: Knowledge) -> list[Found]:
         found.append(Found(address, status=dsn.status_in(diagnostic), reply_code=_reply_code(diagnostic),
                            diagnostic=diagnostic, remote_host=k.formats.host_of(raw), command=command,
                            fallback=fmt.reason if fmt else None, also=headers.get("subject", ""),
-                           kind=_notice_kind(headers), **base))
+                           kind=_notice_kind(headers), reporting_mta=reporting, **base))
     return found
 
 
