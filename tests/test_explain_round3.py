@@ -571,3 +571,73 @@ def test_an_ehlo_listing_auth_or_after_tls_keeps_no_auth_offered():
     assert first(_net_smtp(no_tls_line, before=after_tls)).code == "auth.not_supported"
     # a bare "no AUTH" with no transcript before it says nothing of TLS
     assert first("auth failed: 500 Command unknown: 'AUTH' at send.pl line 14.\n").code == "auth.not_supported"
+
+
+# -- helper round 3b: SES sandbox recipients, rate wording on any code, PHPMailer's no-AUTH, 4xx at MAIL ----------
+
+@pytest.mark.parametrize("line", [
+    # Amazon SES (troubleshoot-error-messages.html): in the sandbox a recipient must be a verified identity too; the
+    # identity named is the recipient the library says was refused
+    "smtplib.SMTPRecipientsRefused: {'bob@example.test': (554, b'Message rejected: Email address is not verified. "
+    "The following identities failed the check in region US-EAST-1: bob@example.test')}",
+    "2026-01-01 10:00:00\tSMTP ERROR: RCPT TO command failed: 554 Message rejected: Email address is not verified. "
+    "The following identities failed the check in region EU-WEST-1: bob@example.test",
+])
+def test_ses_unverified_identity_that_is_a_recipient_is_the_sandbox(line):
+    assert first(line).code == "delivery.sandbox_restricted"
+
+
+def test_ses_unverified_identity_that_is_the_sender_stays_the_sender():
+    line = ("smtplib.SMTPDataError: (554, b'Message rejected: Email address is not verified. The following identities "
+            "failed the check in region US-EAST-1: app@example.test')")
+    assert first(line).code == "sender.unverified"
+
+
+@pytest.mark.parametrize("line", [
+    "<~* 421 4.3.2 Too many messages, slow down",
+    "s-nail: SMTP server: 451 4.3.0 Ratelimit exceeded",
+    "<** 421 4.7.1 Connection refused: temporarily throttled",
+])
+def test_rate_wording_wins_over_the_codes_subject(line):
+    assert first(line).code == "delivery.rate_limited"
+
+
+def test_ses_daily_quota_throttling_stays_a_quota():
+    assert first("smtplib.SMTPSenderRefused: (454, b'Throttling failure: Daily message quota exceeded.', "
+                 "'app@example.test')").code == "delivery.quota_exceeded"
+
+
+def test_phpmailer_no_auth_at_this_stage_is_no_auth_offered():
+    # PHPMailer SMTP::authenticate: EHLO answered without AUTH; its "Could not authenticate." after it is the wrapper
+    assert first("2026-01-01 10:00:00\tSMTP ERROR: Authentication is not allowed at this stage\n").code == \
+        "auth.not_supported"
+    assert first("SMTP Error: Authentication is not allowed at this stage").code == "auth.not_supported"
+
+
+@pytest.mark.parametrize("line", ["curl: (55) MAIL failed: 450", "curl: (55) MAIL failed: 454"])
+def test_a_bare_policy_deferral_at_mail_from_is_a_rate_limit(line):
+    # RFC 5321 4.2.2 (450: blocked for policy reasons); Postfix's message rate limit and SES's throttle answer MAIL
+    assert first(line).code == "delivery.rate_limited"
+
+
+@pytest.mark.parametrize("line", [
+    # Symfony's LoginAuthenticator sends AUTH LOGIN expecting RFC 4954's 334 challenge: a 502 there is "no AUTH"
+    'Expected response code "334" but got code "502", with message "502 5.5.2 Error: command not recognized".',
+    # nodemailer's "Invalid login: " prefixes the reply to AUTH whatever it is
+    'Error: Invalid login: 500 5.5.1 Command unrecognized: "AUTH PLAIN AGRlbW8"',
+])
+def test_the_wrappers_expected_code_or_prefix_names_auth_as_the_command(line):
+    assert first(line).code == "auth.not_supported"
+
+
+@pytest.mark.parametrize("line", [
+    # Gmail answers a MAIL FROM it cannot parse (a display name in the envelope) with 555 5.5.2
+    "smtplib.SMTPSenderRefused: (555, b'5.5.2 Syntax error. d2-20020a05 - gsmtp', '\"John\" <john@example.com>')",
+    # sendmail, Exim and Postfix's own wordings for a sender address without a (real) domain, on any code
+    "smtplib.SMTPSenderRefused: (553, b'5.5.4 <app>... Domain name required for sender address app', 'app')",
+    "smtplib.SMTPSenderRefused: (553, b'sender address must contain a domain', 'app')",
+    "status=bounced (host mx.example.test[192.0.2.7] said: 504 5.5.2 <root@pod>: Sender address rejected: need "
+    "fully-qualified address (in reply to RCPT TO command))",
+])
+def test_a_malformed_sender_address_is_named_whatever_the_code(line):
+    assert first(line).code == "config.sender_invalid"

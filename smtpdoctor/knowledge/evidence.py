@@ -445,9 +445,33 @@ _GREETING_FRAMES = re.compile(r"in connect\b.{0,600}in getreply\b|openServer.{0,
                               r"Net::SMTP::new.{0,300}response", re.S)
 
 
+# Amazon SES's "Email address is not verified. The following identities failed the check in region R: a, b": the
+# sender, or — while the account is in the sandbox — a recipient that is no verified identity
+# (https://docs.aws.amazon.com/ses/latest/dg/troubleshoot-error-messages.html; .../request-production-access.html).
+_SES_IDENTITIES = re.compile(r"identities failed the check in region [\w-]{1,30}:\s{0,4}([^\s,'\"<>()]{1,254})")
+# Where a record names its recipients: RCPT TO:<a>, a recipients-refused wrapper keyed by the address (smtplib's
+# SMTPRecipientsRefused {'a': (554, ...)}, PHPMailer's "The following recipients failed: a: ..."), "to <a>".
+_RECIPIENT_OF = re.compile(r"RCPT TO:\s{0,4}<([^>\s]{1,254})>|\{'([^'\s]{1,254})': \(\d{3}|recipients failed:\s{0,4}([^\s:,]{1,254})|"
+                           r"\bto <([^>\s]{1,254})>|\brecipients=([^\s,]{1,254})", re.I)
+
+
+def _ses_recipient_unverified(best: Reading, text: str) -> bool:
+    """The identity SES failed is one of the message's recipients, not its sender: the sandbox's rule."""
+    if best.code != "sender.unverified":
+        return False
+    failed = _SES_IDENTITIES.search(text)
+    if failed is None:
+        return False
+    identity = failed.group(1).rstrip(".").lower()
+    recipients = {next(g for g in m.groups() if g).lower() for m in _RECIPIENT_OF.finditer(text)}
+    return identity in recipients or best.command == "RCPT"
+
+
 def _structure(best: Reading, text: str) -> Reading:
     """What the record's structure says of the step: an EHLO list offering STARTTLS and no AUTH means TLS first
     (a client told "no AUTH" there never started TLS); frames of the greeting read mean a wait for the greeting."""
+    if _ses_recipient_unverified(best, text):
+        return replace(best, code="delivery.sandbox_restricted", variant=None)
     if best.code == "auth.not_supported" and _EHLO_STARTTLS.search(text) and not _EHLO_AUTH.search(text):
         return replace(best, code="auth.requires_tls", variant=None)
     if best.code in ("net.timeout", "net.egress_blocked") and _GREETING_FRAMES.search(text):
