@@ -61,22 +61,13 @@ def loads_cached(source: str | bytes, kind: str, validate=None) -> dict:
     # check (an older smtpdoctor) is never taken for a validated one.
     kind = f"{kind}-checked" if validate is not None else kind
     path = cache / f"{kind}-{hashed(raw)}.{_FORMAT}"
-    try:
-        data = marshal.loads(path.read_bytes())
-        if isinstance(data, dict):
-            return data
-    except (OSError, ValueError, EOFError, TypeError):  # none yet, or cut short: parsed anew below
-        pass
+    data = _read_entry(path)
+    if data is not None:
+        return data
     data = _prebuilt(f"{kind}-{shipped_hash(raw)}")  # parsed and validated when the wheel was built
     if data is None:
         data = _parse(source, validate)  # errors propagate: a broken file must be reported, not cached
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(data))
-        tmp.replace(path)
-    except (OSError, ValueError):  # ValueError: a value marshal cannot store (a TOML date): not cached
-        pass
+    _write_entry(cache, path, data)
     return data
 
 
@@ -87,21 +78,30 @@ def built_cached(raw: bytes, kind: str, build) -> dict:
     if cache is None:
         return build()
     path = cache / f"{kind}-{hashed(raw)}.{_FORMAT}"
+    data = _read_entry(path)
+    if data is not None:
+        return data
+    data = build()  # errors propagate: a broken file must be reported, not cached
+    _write_entry(cache, path, data)
+    return data
+
+
+def _read_entry(path: Path) -> dict | None:
     try:
         data = marshal.loads(path.read_bytes())
-        if isinstance(data, dict):
-            return data
-    except (OSError, ValueError, EOFError, TypeError):  # none yet, or cut short: built anew below
-        pass
-    data = build()  # errors propagate: a broken file must be reported, not cached
+        return data if isinstance(data, dict) else None
+    except (OSError, ValueError, EOFError, TypeError):  # none yet, or cut short: made anew by the caller
+        return None
+
+
+def _write_entry(cache: Path, path: Path, data: dict) -> None:
     try:
         cache.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(marshal.dumps(data))
-        tmp.replace(path)
-    except (OSError, ValueError):
+        tmp.replace(path)  # atomic: a concurrent run reads the old entry or the new one, never half of one
+    except (OSError, ValueError):  # ValueError: a value marshal cannot store (a TOML date): not cached
         pass
-    return data
 
 
 def hashed(data: bytes) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from smtpdoctor.testing.dropping import DroppingListener
+
 import logging
 
 logging.getLogger("mail.log").setLevel(logging.CRITICAL)  # aiosmtpd's own chatter is not our output
@@ -323,35 +325,6 @@ def closed_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-class BlackholePort:
-    """A port whose connection attempts go unanswered: a listener whose accept queue is full,
-    so Linux drops further SYNs — the loopback stand-in for a firewall that drops packets."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.bind((host, 0))
-        self.listener.listen(0)
-        self.port = self.listener.getsockname()[1]
-        self.fillers: list[socket.socket] = []
-        for _ in range(8):  # fill the accept backlog (its real size is small and kernel-dependent)
-            filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            filler.setblocking(False)
-            try:
-                filler.connect((host, self.port))
-            except BlockingIOError:
-                pass
-            self.fillers.append(filler)
-        import time
-
-        time.sleep(0.05)
-
-    def close(self) -> None:
-        for sock in self.fillers:
-            sock.close()
-        self.listener.close()
-
-    def __enter__(self) -> BlackholePort:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+# A port whose connection attempts go unanswered (the loopback stand-in for a firewall that drops packets): one
+# implementation, which also takes ::1 and a chosen port number.
+BlackholePort = DroppingListener
