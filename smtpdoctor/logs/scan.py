@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from smtpdoctor.knowledge.evidence import EvidenceEngine, Reading
+from smtpdoctor.logs.literals import hyperscan_literals
 from smtpdoctor.logs.mask import SECRET_KEY as _SECRET_KEY
 from smtpdoctor.logs.mask import mask_secrets  # noqa: F401 - masking lives in logs/mask.py; kept importable from here
 from smtpdoctor.logs.needles import byte_forms
@@ -156,17 +157,8 @@ def _hyperscan_finder(forms: list[bytes]):
     """~5x faster than the automaton below (0.14 s CPU instead of 0.77 s, lower() included, on the 200 MiB log of
     bench/explain_throughput.py): literal matching with SIMD, caseless for ASCII only, as bytes.lower() is, so
     the Cyrillic forms keep their cases as byte_forms wrote them. It reads the window in place: no copy."""
-    try:
-        import hyperscan
-    except ImportError:
-        return None
-    try:
-        database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        # Every byte but [0-9a-z] escaped: a needle is a literal, whatever Hyperscan's syntax makes of its bytes.
-        database.compile(expressions=[b"".join(b"%c" % c if 48 <= c <= 57 or 97 <= c <= 122 else b"\\x%02x" % c
-                                               for c in form) for form in forms],
-                         ids=list(range(len(forms))), flags=[hyperscan.HS_FLAG_CASELESS] * len(forms))
-    except Exception:  # noqa: BLE001 - a CPU without the SIMD it needs, or any compile error: use the automaton
+    database = hyperscan_literals(forms, caseless=True)
+    if database is None:
         return None
 
     lengths = [len(form) for form in forms]
