@@ -16,21 +16,9 @@ from dns_server import LoopbackDns
 from smtpdoctor.probe.runner import ProbePolicy, run_probe
 from smtpdoctor.report import StepName
 from smtpdoctor.settings.model import clean, load_settings_input
-from smtpdoctor.testing.server import DEMO_PASSWORD, DEMO_USER, ServerSpec
+from smtpdoctor.testing.server import DEMO_PASSWORD, DEMO_USER, ServerSpec, ipv6_loopback_missing
 
 UNROUTABLE_V6 = "ff0e::5d7c"
-
-
-def _ipv6_loopback() -> str | None:
-    """None when the kernel can listen on ::1; otherwise why not."""
-    if not socket.has_ipv6:
-        return "Python was built without IPv6"
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError as exc:
-        return f"the kernel cannot bind ::1 ({exc.strerror})"
-    return None
 
 
 def _unroutable_is_local() -> str | None:
@@ -40,7 +28,7 @@ def _unroutable_is_local() -> str | None:
     return None if code == errno.ENETUNREACH else f"connect to {UNROUTABLE_V6} gives {errno.errorcode.get(code, code)}"
 
 
-pytestmark = pytest.mark.skipif(_ipv6_loopback() is not None, reason=_ipv6_loopback() or "")
+pytestmark = pytest.mark.skipif(ipv6_loopback_missing() is not None, reason=ipv6_loopback_missing() or "")
 
 ZONE = f"""
 dual.test.        300 IN A    127.0.0.1

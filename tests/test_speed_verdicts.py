@@ -23,7 +23,7 @@ from smtpdoctor.settings.model import clean, load_settings_input
 from smtpdoctor.testing import hostile
 from smtpdoctor.testing.dropping import DroppingListener
 from smtpdoctor.testing.hostile import HostileServer
-from smtpdoctor.testing.server import DEMO_PASSWORD, DEMO_USER, ServerSpec
+from smtpdoctor.testing.server import DEMO_PASSWORD, DEMO_USER, ServerSpec, ipv6_loopback_missing
 
 TIMEOUT = 2.0
 
@@ -96,22 +96,13 @@ def test_a_port_that_answers_in_time_starts_no_race(smtp_server, ca_file):
 
 # -- 2. IPv6 does not hold up a working IPv4 -------------------------------------------------------------------
 
-def _ipv6_loopback() -> str | None:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError as exc:
-        return f"the kernel cannot bind ::1 ({exc.strerror})"
-    return None
-
-
 ZONE = """
 dual.test.        300 IN A    127.0.0.1
 dual.test.        300 IN AAAA ::1
 """
 
 
-@pytest.mark.skipif(_ipv6_loopback() is not None, reason=_ipv6_loopback() or "")
+@pytest.mark.skipif(ipv6_loopback_missing() is not None, reason=ipv6_loopback_missing() or "")
 def test_dropped_ipv6_gets_a_grace_not_the_whole_timeout(smtp_server, ca_file):
     server = smtp_server(ServerSpec())  # IPv4 only; IPv6 on the same port drops every SYN
     timeout = 6.0

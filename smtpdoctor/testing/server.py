@@ -318,6 +318,18 @@ class SmtpServer:
         self.stop()
 
 
+def ipv6_loopback_missing() -> str | None:
+    """None when the kernel can listen on ::1; otherwise why not (for a test's skip reason)."""
+    if not socket.has_ipv6:
+        return "Python was built without IPv6"
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError as exc:
+        return f"the kernel cannot bind ::1 ({exc.strerror})"
+    return None
+
+
 def closed_port(host: str = "127.0.0.1") -> int:
     """A port where nothing listens (connections are refused)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
