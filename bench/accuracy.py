@@ -34,7 +34,8 @@ GROUPS = {
     "phpmailer": "php", "symfony": "php", "symfony-mailer": "php", "swiftmailer": "php", "laravel": "php",
     "wordpress": "php",
     "javamail": "java", "spring": "java", "dotnet": ".net", "go": "go", "ruby": "ruby", "perl-net-smtp": "perl",
-    "swaks": "cli", "curl": "cli", "msmtp": "cli", "s-nail": "cli",
+    "swaks": "cli", "curl": "cli", "msmtp": "cli", "s-nail": "cli", "mutt": "cli", "sendemail": "cli",
+    "mailutils": "cli",
     "postfix": "mta", "exim": "mta",
 }
 

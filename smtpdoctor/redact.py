@@ -277,6 +277,12 @@ class Redactor:
         return re.compile("|".join(self.patterns)) if self.patterns else None
 
     @cached_property
+    def _hex_heads(self) -> frozenset[str]:
+        """Each hex pattern's first two digits, which any match begins with: a text without them needs no
+        search, and a run whose outputs never have them never compiles the patterns (~2 ms for a password)."""
+        return frozenset(pattern[:2] for pattern in self.patterns)
+
+    @cached_property
     def _long(self) -> tuple[str, ...]:
         return tuple(f for f in self.forms if len(f) > REPLACE_ABOVE)
 
@@ -370,7 +376,7 @@ class Redactor:
         for wanted in self._folded:
             if wanted in folded:
                 text, folded = _mask_found(text, folded, wanted, keep)
-        if self._hex_rx is None:
+        if not any(head in folded for head in self._hex_heads):
             return text
         pieces, end = [], 0
         for m in self._hex_rx.finditer(folded):

@@ -145,3 +145,25 @@ def test_json_forms_of_a_secret_are_json_dumps(secret):
 
     assert _json_string(secret, ascii_only=False) == json.dumps(secret, ensure_ascii=False)
     assert _json_string(secret, ascii_only=True) == json.dumps(secret)
+
+
+_GC_SEEN = """
+import gc, sys
+import smtpdoctor.cli
+smtpdoctor.cli.main = lambda args: print("collector", gc.isenabled()) or 0  # what the command would see
+from smtpdoctor.entry import main
+main()
+print("frozen at exit", gc.get_freeze_count() > 0)
+"""
+
+
+@pytest.mark.parametrize(("command", "collects"), [
+    (["check", "--offline"], False), (["dns", "example.com"], False), (["demo"], False),
+    (["explain", "-"], True), (["batch", "rows.csv"], True), (["serve"], True), (["lint", ".env"], True),
+    (["--debug", "check"], False), (["no-such-command"], True),  # what is not known to be bounded collects
+])
+def test_the_collector_is_off_only_for_bounded_commands(command, collects):
+    """Start-up runs without the garbage collector (it would walk the ~40,000 objects start-up builds ~50 times):
+    a command whose work is bounded keeps it off; one that reads input of any size or serves gets it back."""
+    done = subprocess.run([sys.executable, "-c", _GC_SEEN, *command], capture_output=True, text=True, timeout=60)
+    assert done.stdout.splitlines() == [f"collector {collects}", "frozen at exit True"], done.stdout + done.stderr

@@ -39,8 +39,10 @@ _BY_NUMBER = frozenset({"enhanced_code", "enhanced_class", "reply_code", "generi
 #   Exim: the message id after the timestamp, "1xWbDq-0001tg-1w" or, from 4.97, "1xWbDq-000000001tg-0001"
 #     (https://www.exim.org/exim-html-current/doc/html/spec_html/ch-log_files.html);
 #   nodemailer's logger: "[2025-01-01 10:00:00] INFO  [oWBkgCl08xU] …", the connection id
-#     (nodemailer lib/shared/index.js getLogger: "[%s] %s %s" with the component's id).
-_SESSION = re.compile(r"\b(postfix[\w.-]*/[\w/.-]+\[\d+\]):"
+#     (nodemailer lib/shared/index.js getLogger: "[%s] %s %s" with the component's id);
+#   sendEmail: "Dec 06 12:59:25 host sendEmail[9134]: …", its process - one run sends one message
+#     (http://caspian.dotconf.net/menu/Software/SendEmail/, printmsg).
+_SESSION = re.compile(r"\b(postfix[\w.-]*/[\w/.-]+\[\d+\]):|\b((?i:sendemail)\[\d+\]):"
                       r"|^\W{0,2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?"
                       r"(\w{6}-\w{6,11}-\w{2,4}) "
                       r"|\b(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL) {1,3}\[(#?[\w-]{1,24})\] ")
@@ -105,8 +107,30 @@ def _area(m: LogMatch) -> str:
 
 
 def _same_minute(a: LogMatch, b: LogMatch) -> bool:
+    """Told within about a minute of each other (or not both stamped): the same minute or the next, since two
+    lines a second apart can straddle a minute's turn (a client's connect timing out at :58, its hang-up at :02)."""
     stamps = _STAMP.match(a.text), _STAMP.match(b.text)
-    return not all(stamps) or stamps[0].group(1) == stamps[1].group(1)
+    if not all(stamps) or stamps[0].group(1) == stamps[1].group(1):
+        return True
+    first, second = _minute_of(stamps[0].group(1)), _minute_of(stamps[1].group(1))
+    return first is not None and second is not None and abs(first - second) <= 1
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _minute_of(stamp: str) -> int | None:
+    """A `_STAMP` minute ("2026-12-06 13:21", "Dec  6 13:21") as minutes on one scale: a calendar day is
+    counted as 31 days a month, enough to tell neighbouring minutes apart (a year's turn is not one)."""
+    if stamp[0].isdigit():
+        month, day = int(stamp[5:7]), int(stamp[8:10])
+        year, clock = int(stamp[:4]), stamp[11:16]
+    elif stamp[:3] in _MONTHS:
+        month, day = _MONTHS.index(stamp[:3]) + 1, int(stamp[4:6])
+        year, clock = 0, stamp[7:12]
+    else:
+        return None
+    return (((year * 12 + month) * 31 + day) * 24 + int(clock[:2])) * 60 + int(clock[3:5])
 
 
 class FailureThreads:

@@ -46,8 +46,8 @@ from smtpdoctor.probe.tls import (
     looks_like_plaintext_peer,
 )
 from smtpdoctor.probe.trust import client_context, unverified_context
-from smtpdoctor.probe.transport import (ProbeError, Reply, SmtpChannel, Transcript, ascii_bytes, connect, os_reason,
-                                       remaining)
+from smtpdoctor.probe.transport import (ProbeError, Reply, SmtpChannel, Transcript, ascii_bytes, connect, kept,
+                                       os_reason, remaining)
 from smtpdoctor.knowledge.providers import ProviderPreset, TlsMode
 from smtpdoctor.settings.model import SmtpSettings, idna_encoded
 
@@ -270,6 +270,14 @@ class Probe:
         """The server's words as evidence: secrets masked on the whole text, then bounded (transport.kept)."""
         return Evidence(EvidenceKind.SERVER, self.transcript.keep(text))
 
+    def said_first(self, reply: Reply) -> Evidence:
+        """A reply's first line, as a step and an explanation quote it. The other lines of a multi-line reply are
+        counted in the cut marker (`…[+N B]`): a quote that stops after its first line must not read as the
+        whole reply (the finding's evidence has it all)."""
+        if len(reply.lines) < 2:
+            return self.said(reply.first)
+        return Evidence(EvidenceKind.SERVER, kept(reply.text, self.transcript.redactor, limit=len(reply.first)))
+
     def deadline(self, timeout: float | None = None) -> float:
         """When a wait must end: its own timeout (--timeout unless given), never past --max-time."""
         return min(time.monotonic() + (self.policy.timeout if timeout is None else timeout), self.overall)
@@ -422,8 +430,8 @@ class Probe:
             self._greeting_error(exc, started)
         if reply.code != 220:
             self.fail(StepName.GREETING, started, "net.server_unavailable", phrase("probe.step.service_refused"),
-                      evidence=self.said(reply.text), reply=self.said(reply.first))
-        self.step(StepName.GREETING, StepStatus.OK, started, reply=self.said(reply.first))
+                      evidence=self.said(reply.text), reply=self.said_first(reply))
+        self.step(StepName.GREETING, StepStatus.OK, started, reply=self.said_first(reply))
 
     def _greeting_error(self, exc: ProbeError, started: float) -> None:
         if exc.kind == "timeout":
@@ -637,7 +645,7 @@ class Probe:
             self.fail_error(StepName.EHLO, started, self._error_code(exc), exc)
         if reply.code != 250:
             self.fail(StepName.EHLO, started, "net.server_unavailable", phrase("probe.step.service_refused"),
-                      evidence=self.said(reply.text), reply=self.said(reply.first))
+                      evidence=self.said(reply.text), reply=self.said_first(reply))
         # The keywords as the server wrote them (secrets masked first): never the upper-cased lookup keys.
         shown = ", ".join(line.strip() for line in reply.lines[1:] if line.strip()) if self.extensions else ""
         self.step(StepName.EHLO, StepStatus.OK, started,
@@ -659,8 +667,8 @@ class Probe:
             self.fail_error(StepName.TLS, started, "tls.handshake_failed", exc)
         if reply.code != 220:
             self.step(StepName.TLS, StepStatus.FAIL, started, phrase("probe.step.starttls_refused"),
-                      "tls.starttls_unsupported", self.said(reply.first))
-            self.find("tls.starttls_unsupported", StepName.TLS, evidence=self.said(reply.text), reply=self.said(reply.first))
+                      "tls.starttls_unsupported", self.said_first(reply))
+            self.find("tls.starttls_unsupported", StepName.TLS, evidence=self.said(reply.text), reply=self.said_first(reply))
             return
         self._handshake(started, deadline, implicit=False)
         # RFC 3207 §4.2: forget what was learnt before TLS and ask again.
@@ -711,10 +719,10 @@ class Probe:
         if 200 <= reply.code < 400:  # a 2xx/3xx that is not "235 authenticated": the dialogue is out of step
             self.channel.broken = True
             self.fail(StepName.AUTH, started, "net.protocol_error", phrase("probe.step.auth_unexpected"),
-                      evidence=self.said(reply.text), reply=self.said(reply.first), detail=phrase("probe.step.auth_unexpected"))
+                      evidence=self.said(reply.text), reply=self.said_first(reply), detail=phrase("probe.step.auth_unexpected"))
         code, provider = read_reply(reply.text, "AUTH", ("auth", "delivery", "sender"), self.preset.id if self.preset else None)
-        self.step(StepName.AUTH, StepStatus.FAIL, started, None, code, self.said(reply.first))
-        self.find(code, StepName.AUTH, evidence=self.said(reply.text), provider=provider, reply=self.said(reply.first))
+        self.step(StepName.AUTH, StepStatus.FAIL, started, None, code, self.said_first(reply))
+        self.find(code, StepName.AUTH, evidence=self.said(reply.text), provider=provider, reply=self.said_first(reply))
         return False
 
     def _authenticate(self, mechanism: str, deadline: float) -> Reply:
@@ -741,7 +749,7 @@ class Probe:
             challenge = base64.b64decode(reply.lines[0].strip(), validate=True)
         except (ValueError, IndexError) as exc:
             channel.send("*", deadline)  # RFC 4954: cancel the exchange
-            raise ProbeError("protocol", phrase("probe.error.bad_cram_challenge"), self.said(reply.first)) from exc
+            raise ProbeError("protocol", phrase("probe.error.bad_cram_challenge"), self.said_first(reply)) from exc
         self.transcript.secret = True
         import hashlib  # CRAM-MD5 only: no other login needs them imported
         import hmac
@@ -760,18 +768,19 @@ class Probe:
             return
         recipient = self.policy.send_to or sender
         deadline = self.deadline()
-        params: dict[str, Param] = {"sender": sender, "user": self.s.user or "-", "domain": sender.rsplit("@", 1)[-1]}
+        domain = sender.rsplit("@", 1)[-1]
+        params: dict[str, Param] = {"sender": sender, "user": self.s.user or "-", "domain": domain, "sender_domain": domain}
         try:
             reply = self.channel.command(f"MAIL FROM:<{sender}>", deadline)
             if reply.code != 250:
                 code, provider = read_reply(reply.text, "MAIL", ("sender", "delivery", "auth"), self.preset.id if self.preset else None)
                 self.fail(StepName.SENDER, started, code, phrase("probe.step.rejected_at", command="MAIL FROM"),
-                          evidence=self.said(reply.text), provider=provider, reply=self.said(reply.first), **params)
+                          evidence=self.said(reply.text), provider=provider, reply=self.said_first(reply), **params)
             reply = self.channel.command(f"RCPT TO:<{recipient}>", deadline)
             if reply.code not in (250, 251):
                 code, provider = read_reply(reply.text, "RCPT", ("sender", "delivery", "auth"), self.preset.id if self.preset else None)
                 self.fail(StepName.SENDER, started, code, phrase("probe.step.rejected_at", command="RCPT TO"),
-                          evidence=self.said(reply.text), provider=provider, reply=self.said(reply.first), **params)
+                          evidence=self.said(reply.text), provider=provider, reply=self.said_first(reply), **params)
             if not self.policy.send_to:
                 self.channel.command("RSET", deadline)
         except ProbeError as exc:
@@ -786,12 +795,13 @@ class Probe:
         deadline = self.deadline()
         sender = self.s.sender or self.s.user or ""
         message = test_message(sender, self.policy.send_to)
+        about: dict[str, Param] = {"sender_domain": sender.rsplit("@", 1)[-1]} if "@" in sender else {}
         try:
             reply = self.channel.command("DATA", deadline)
             if reply.code != 354:
                 code, provider = read_reply(reply.text, "DATA", ("sender", "delivery", "auth"), self.preset.id if self.preset else None)
                 self.fail(StepName.SEND, started, code, phrase("probe.step.rejected_at", command="DATA"),
-                          evidence=self.said(reply.text), provider=provider, reply=self.said(reply.first))
+                          evidence=self.said(reply.text), provider=provider, reply=self.said_first(reply), **about)
             for line in message:
                 self.channel.send("." + line if line.startswith(".") else line, deadline)
             reply = self.channel.command(".", deadline)
@@ -800,12 +810,12 @@ class Probe:
         if reply.code != 250:
             code, provider = read_reply(reply.text, "DATA_END", ("delivery", "sender"), self.preset.id if self.preset else None)
             self.fail(StepName.SEND, started, code, phrase("probe.step.message_rejected"), evidence=self.said(reply.text),
-                      provider=provider, reply=self.said(reply.first))
+                      provider=provider, reply=self.said_first(reply), **about)
         self.step(StepName.SEND, StepStatus.OK, started, phrase("probe.step.sent", recipient=self.policy.send_to),
-                  reply=self.said(reply.first))
+                  reply=self.said_first(reply))
         self.find("ok.sent", StepName.SEND, evidence=self.said(reply.text), recipient=self.policy.send_to,
-                  reply=self.said(reply.first), detail=phrase("probe.ok.sent", recipient=self.policy.send_to,
-                                                              reply=self.said(reply.first)))
+                  reply=self.said_first(reply), detail=phrase("probe.ok.sent", recipient=self.policy.send_to,
+                                                              reply=self.said_first(reply)))
 
     def healthy(self) -> None:
         tls = self.channel.tls_version if self.channel else None
