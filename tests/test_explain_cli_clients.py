@@ -104,3 +104,13 @@ def test_a_connect_timeout_and_its_hang_up_across_a_minutes_turn_are_one_failure
     # an hour later is another failure
     later = debug.replace("13:22:00] mutt_socket_close", "14:22:00] mutt_socket_close")
     assert diagnoses(later) == ["net.timeout", "net.reset"]
+
+
+@pytest.mark.parametrize("ordinary", [
+    "2026-12-06 13:00:01 INFO Connection to redis://cache:6379 closed",
+    "2026-12-06 13:00:01 WARN upstream: Invalid server response from https://api.example.com/v1 (retrying)",
+])
+def test_the_same_words_inside_another_programs_log_line_are_no_smtp_failure(ordinary):
+    """Mutt prints these as whole lines; a connection pool or an HTTP client saying the same inside its own
+    log line has said nothing about mail."""
+    assert diagnoses(ordinary) == []
