@@ -70,8 +70,6 @@ def diagnoses(text: str) -> list[str]:
      "fd=-1", "net.timeout"),
     ("[2026-12-06 13:17:51] Connected to smtp.example.com:587 on fd=4\n"
      "[2026-12-06 13:17:53] mutt_socket_close: Attempt to close closed connection.", "net.reset"),
-    ("[2026-12-06 12:59:23] Connected to smtp.example.com:110 on fd=4\n[2026-12-06 12:59:23] 4< +OK Dovecot (Debian) "
-     "ready.", "net.protocol_error"),
     ("[2026-12-06 13:00:05] tls_check_one_certificate: unable to prompt for certificate in batch mode\n"
      "[2026-12-06 13:00:05] Connected to smtp.example.com:465 on fd=4", "tls.cert_untrusted"),
     ("mail: cannot send message: Read error", "net.reset"),
@@ -109,6 +107,9 @@ def test_a_connect_timeout_and_its_hang_up_across_a_minutes_turn_are_one_failure
 @pytest.mark.parametrize("ordinary", [
     "2026-12-06 13:00:01 INFO Connection to redis://cache:6379 closed",
     "2026-12-06 13:00:01 WARN upstream: Invalid server response from https://api.example.com/v1 (retrying)",
+    # a mailbox session in Mutt's debug file: an IMAP or POP3 server greets so, and nothing failed
+    "[2026-12-06 12:59:23] 4< * OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE] Dovecot ready.",
+    "mail: S: +OK Logged in.",
 ])
 def test_the_same_words_inside_another_programs_log_line_are_no_smtp_failure(ordinary):
     """Mutt prints these as whole lines; a connection pool or an HTTP client saying the same inside its own

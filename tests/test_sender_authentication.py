@@ -85,3 +85,16 @@ def test_a_dmarc_policy_rejection_stays_dmarc():
     report = run_explain(["-"], load_catalog(), stdin=io.BytesIO(line.encode()),
                          providers=load_providers(default_providers_path()))
     assert [f.code for f in report.findings][:1] == ["sender.dmarc_rejected"]
+
+
+def test_a_secret_echoed_in_the_first_line_is_masked_before_the_quote_is_measured(smtp_server, ca_file):
+    """The quote is the masked first line, and the marker counts the masked rest: masking first changes the
+    line's length, so measuring the unmasked line would cut inside the mask or run into the second line."""
+    echo = ["550-5.7.1 sender refused, your password " + DEMO_PASSWORD + " is not accepted here",
+            "550 5.7.1 see https://example.com/help"]
+    run = _probe(smtp_server(ServerSpec(mail_reply="\r\n".join(echo))).port, ca_file)
+    quoted = next(s for s in run.steps if s.name is StepName.SENDER).reply.text
+    assert DEMO_PASSWORD not in quoted
+    first, marker = quoted.split("…[+")
+    assert first.startswith("550 5.7.1 sender refused, your password ") and first.endswith(" is not accepted here")
+    assert marker == f"{len(' 550 5.7.1 see https://example.com/help'.encode())} B]"

@@ -24,7 +24,7 @@ from smtpdoctor.logs.scan import LogMatch
 # after the failure, these lines are that failure's consequence, not a second one.
 CONSEQUENCES = frozenset({"net.reset", "smtp.connection_failed"})
 # It must follow at once: the next match, at most GAP_LINES after the failure's last line (a client's "-> QUIT"
-# may stand between), and, when both lines carry a timestamp, in the same minute. A line that only names the
+# may stand between), and, when both lines carry a timestamp, within a minute. A line that only names the
 # layer or repeats the failure may come later: after the client's QUIT and the server's 221 (PHPMailer's
 # SMTPDebug transcript prints "SMTP Error: Could not authenticate." last, curl its "(67) Login denied").
 GAP_LINES = 2
@@ -106,7 +106,7 @@ def _area(m: LogMatch) -> str:
     return m.code.split(".")[0]
 
 
-def _same_minute(a: LogMatch, b: LogMatch) -> bool:
+def _within_a_minute(a: LogMatch, b: LogMatch) -> bool:
     """Told within about a minute of each other (or not both stamped): the same minute or the next, since two
     lines a second apart can straddle a minute's turn (a client's connect timing out at :58, its hang-up at :02)."""
     stamps = _STAMP.match(a.text), _STAMP.match(b.text)
@@ -120,8 +120,9 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def _minute_of(stamp: str) -> int | None:
-    """A `_STAMP` minute ("2026-12-06 13:21", "Dec  6 13:21") as minutes on one scale: a calendar day is
-    counted as 31 days a month, enough to tell neighbouring minutes apart (a year's turn is not one)."""
+    """A `_STAMP` minute ("2026-12-06 13:21", "Dec  6 13:21") as minutes on one scale where every month has
+    31 days: neighbouring minutes are one apart, except across the end of a shorter month and, for syslog
+    stamps (no year), the year's turn; those lines are then taken as far apart, the cautious side."""
     if stamp[0].isdigit():
         month, day = int(stamp[5:7]), int(stamp[8:10])
         year, clock = int(stamp[:4]), stamp[11:16]
@@ -223,7 +224,7 @@ class FailureThreads:
 
     def _continues(self, m: LogMatch, failure: _Failure, session: str | None) -> bool:
         cause = failure.cause
-        if m.file != cause.file or m.reading is None or cause.reading is None or not _same_minute(m, cause):
+        if m.file != cause.file or m.reading is None or cause.reading is None or not _within_a_minute(m, cause):
             return False
         if cause.reading.kind == "wrapper" and m.reading.kind != "wrapper":
             return False  # a stated failure is never hidden under a wrapper's diagnosis
@@ -250,7 +251,7 @@ class FailureThreads:
     @staticmethod
     def _introduces(wrapper: LogMatch, m: LogMatch, session: str | None) -> bool:
         """Is `m` the reply `wrapper` announced: right after it, in the same session when both name one?"""
-        if wrapper.file != m.file or not _same_minute(wrapper, m):
+        if wrapper.file != m.file or not _within_a_minute(wrapper, m):
             return False
         other = session_of(wrapper.text)
         if session is not None and other is not None and session != other:

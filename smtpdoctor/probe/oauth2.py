@@ -122,7 +122,7 @@ def login(probe, started: float) -> bool:
     scope = data.get("scope") if data else None
     scope = (probe.transcript.keep(scope) if isinstance(scope, str) and scope.strip() else None) \
         or (extra.oauth2_scope if extra else None) or phrase("platform.oauth2.scope_unknown")
-    first = probe.said(reply.first) if reply is not None else None
+    first = probe.said_first(reply) if reply is not None else None
     detail = Evidence(EvidenceKind.SERVER, said) if said else first
     probe.step(StepName.AUTH, StepStatus.FAIL, started, None, code, first or detail)
     params = {"reply": first} if first is not None else {}

@@ -46,8 +46,8 @@ from smtpdoctor.probe.tls import (
     looks_like_plaintext_peer,
 )
 from smtpdoctor.probe.trust import client_context, unverified_context
-from smtpdoctor.probe.transport import (ProbeError, Reply, SmtpChannel, Transcript, ascii_bytes, connect, kept,
-                                       os_reason, remaining)
+from smtpdoctor.probe.transport import (EVIDENCE_LIMIT, ProbeError, Reply, SmtpChannel, Transcript, ascii_bytes,
+                                       connect, kept, os_reason, remaining)
 from smtpdoctor.knowledge.providers import ProviderPreset, TlsMode
 from smtpdoctor.settings.model import SmtpSettings, idna_encoded
 
@@ -276,7 +276,13 @@ class Probe:
         whole reply (the finding's evidence has it all)."""
         if len(reply.lines) < 2:
             return self.said(reply.first)
-        return Evidence(EvidenceKind.SERVER, kept(reply.text, self.transcript.redactor, limit=len(reply.first)))
+        # Masked first, then measured: a secret the server echoes changes the line's length.
+        redactor = self.transcript.redactor
+        first = redactor.server_text(reply.first) if redactor else reply.first
+        whole = redactor.server_text(reply.text) if redactor else reply.text
+        if len(first) >= EVIDENCE_LIMIT or not whole.startswith(first):
+            return self.said(reply.text)  # kept whole up to the limit, the cut marked there
+        return Evidence(EvidenceKind.SERVER, kept(whole, limit=len(first)))
 
     def deadline(self, timeout: float | None = None) -> float:
         """When a wait must end: its own timeout (--timeout unless given), never past --max-time."""
