@@ -39,6 +39,10 @@ def diagnoses(text: str) -> list[str]:
      "[2026-12-06 13:00:58] smtp_auth_gsasl: PLAIN failed\nSASL authentication failed", "auth.requires_tls"),
     ("SMTP session failed: 535 5.7.8 Error: authentication failed: authentication failure\n"
      "Could not send the message.", "auth.bad_credentials"),
+    # Postfix's own words for STARTTLS with TLS off (an unknown command is "5.5.2 ... not recognized")
+    ("SMTP session failed: 502 5.5.1 Error: command not implemented\nCould not send the message.",
+     "tls.starttls_unsupported"),
+    ("SMTP session failed: 502 5.5.2 Error: command not recognized\nCould not send the message.", "smtp.reply_error"),
     # sendEmail 1.56: syslog-style lines of one run
     ("Dec 06 12:59:06 host sendEmail[8937]: ERROR => smtp.example.com:25 returned a zero byte response to our query.",
      "net.reset"),
