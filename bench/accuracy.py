@@ -36,6 +36,8 @@ GROUPS = {
     "javamail": "java", "spring": "java", "dotnet": ".net", "go": "go", "ruby": "ruby", "perl-net-smtp": "perl",
     "swaks": "cli", "curl": "cli", "msmtp": "cli", "s-nail": "cli", "mutt": "cli", "sendemail": "cli",
     "mailutils": "cli",
+    "yagmail": "python", "flask-mail": "python", "fastapi-mail": "python", "redmail": "python",
+    "emailjs": "node", "commons-email": "java",
     "postfix": "mta", "exim": "mta",
 }
 

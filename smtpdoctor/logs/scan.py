@@ -70,6 +70,10 @@ def is_continuation(line: bytes, previous: bytes | None = None) -> bool:
     reply = _REPLY_START.match(stripped)
     if reply and reply.group(1) + b"-" in previous:
         return True
+    if previous.rstrip(b"\r").endswith(b"bad response on command '"):
+        # emailjs quotes the command it sent, and the message's end is sent as CRLF + ".": the quote, and the
+        # reply's words after it, go on on this line (smtp/connection.ts)
+        return True
     return stripped is line and previous.rstrip().endswith(b":") and not line[:1].isdigit() and not line.startswith(b"[")
 
 

@@ -32,12 +32,23 @@ CLIENTS = {
                                                            ("prot", "--debug-level=mailer.prot tail")]),
     "msmtp": ("msmtp", "msmtp 1.8.23 (GnuTLS)", [("stderr", "stderr"), ("log", "--logfile line")]),
     "snail": ("s-nail", "s-nail 14.9.24", [("stderr", "stderr"), ("vv", "-vv tail")]),
+    # the wrapper libraries (README "Round three: mail wrapper libraries")
+    "yagmail": ("yagmail", "yagmail 0.16.0 (smtplib, Python 3.11)", [("exc", "last traceback line")]),
+    "flask-mail": ("flask-mail", "Flask-Mail 0.10.0 (Flask 3.1.3, smtplib)", [("exc", "last traceback line")]),
+    "fastapi-mail": ("fastapi-mail", "fastapi-mail 1.6.8 (aiosmtplib 5.1.3)", [("exc", "last traceback line")]),
+    "redmail": ("redmail", "Red Mail 0.6.0 (smtplib)", [("exc", "last traceback line")]),
+    "emailjs": ("emailjs", "emailjs 5.0.3 (Node 20)", [("message", "console.error(err.message)"),
+                                                      ("inspect", "console.error(err)")]),
+    "commons-email": ("commons-email", "Apache Commons Email 1.5 (javax.mail 1.6.5)",
+                      [("log", "e.toString() + getCause() chain first lines")]),
 }
 # captures whose text shows that something failed but nothing of the fault (README rule): not recorded
 NO_SIGN: dict[tuple[str, str, str], str] = {
     ("sendemail", "out", "hang-after-ehlo"): "only IO::Socket::SSL's 'Use of uninitialized value' warning: sendEmail "
                                              "printed no error when its read timed out",
     ("sendemail", "v", "hang-after-ehlo"): "the -v log just stops after 'Sending: MAIL FROM': no error line at all",
+    ("fastapi-mail", "exc", "oldtls-ssl"): "aiosmtplib's connect error with an empty reason ('on port N: , check your "
+                                           "credentials'): nothing says the TLS handshake failed",
 }
 
 # a mutt debug excerpt of nothing but its start-up and the connect: the failure (a TLS handshake) left no line
@@ -50,6 +61,7 @@ def normalize(text: str) -> str:
     t = re.sub(r"\b3[01]\d{3}\b", "PORT", text)
     t = re.sub(r"/var/tmp/mutt-\S+", "MUTTTMP", t)
     t = re.sub(r"\bfd=\d+", "fd=N", t)
+    t = re.sub(r"file:///tmp/\S+?/node_modules/", "file:///NM/", t)  # the install dir of the npm package
     return bc.normalize(t)
 
 
