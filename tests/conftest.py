@@ -59,6 +59,26 @@ def run_cli(clean_env, capsys):
     return run
 
 
+# -- explain, in-process ---------------------------------------------------------------------------
+
+
+def explained(text: str):
+    """What `smtpdoctor explain -` reads in `text` (the Report), in-process, with the providers the CLI gives it."""
+    import io
+
+    from smtpdoctor.knowledge.catalog import load_catalog
+    from smtpdoctor.knowledge.providers import default_providers_path, load_providers
+    from smtpdoctor.logs.explain import run_explain
+
+    return run_explain(["-"], load_catalog(), stdin=io.BytesIO(text.encode("utf-8")),
+                       providers=load_providers(default_providers_path()))
+
+
+def failure_codes(text: str) -> list[str]:
+    """The errors and warnings `explain` gives for `text`, in order: one per failure it reads."""
+    return [f.code for f in explained(text).findings if f.severity.value in ("error", "warning")]
+
+
 # -- real servers on loopback -----------------------------------------------------------------------
 
 from smtpdoctor.testing.server import Pki, ServerSpec, SmtpServer  # noqa: E402

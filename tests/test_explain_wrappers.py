@@ -5,20 +5,8 @@ it (emailjs smtp/connection.ts; aiosmtplib smtp.py), read as the failure it repo
 
 from __future__ import annotations
 
-import io
-
 import pytest
-
-from smtpdoctor.knowledge.catalog import load_catalog
-from smtpdoctor.knowledge.providers import default_providers_path, load_providers
-from smtpdoctor.logs.explain import run_explain
-from smtpdoctor.report import Severity
-
-
-def diagnoses(text: str) -> list[str]:
-    report = run_explain(["-"], load_catalog(), stdin=io.BytesIO(text.encode()),
-                         providers=load_providers(default_providers_path()))
-    return [f.code for f in report.findings if f.severity in (Severity.ERROR, Severity.WARNING)]
+from conftest import failure_codes as diagnoses
 
 
 @pytest.mark.parametrize(("printed", "code"), [

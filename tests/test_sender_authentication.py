@@ -4,13 +4,10 @@ sender, on whatever code it comes; and a multi-line reply quoted by its first li
 
 from __future__ import annotations
 
-import io
-
 import pytest
+from conftest import explained
 
 from smtpdoctor.knowledge.catalog import load_catalog
-from smtpdoctor.knowledge.providers import default_providers_path, load_providers
-from smtpdoctor.logs.explain import run_explain
 from smtpdoctor.probe.runner import ProbePolicy, run_probe
 from smtpdoctor.render.findings import finding_text
 from smtpdoctor.render.i18n import Lang
@@ -74,17 +71,13 @@ def test_a_one_line_reply_is_quoted_whole_without_a_marker(smtp_server, ca_file)
     "550-5.7.1 Gmail requires all senders to authenticate with either SPF or DKIM.",
 ])
 def test_explain_reads_the_words_whatever_the_code(line):
-    report = run_explain(["-"], load_catalog(), stdin=io.BytesIO(line.encode()),
-                         providers=load_providers(default_providers_path()))
-    assert [f.code for f in report.findings][:1] == ["sender.dmarc_rejected"]
+    assert [f.code for f in explained(line).findings][:1] == ["sender.dmarc_rejected"]
 
 
 def test_a_dmarc_policy_rejection_stays_dmarc():
     line = ("550-5.7.26 Unauthenticated email from ro.ru is not accepted due to domain's DMARC policy. Please contact "
             "the administrator of ro.ru domain if this was a legitimate mail. - gsmtp")
-    report = run_explain(["-"], load_catalog(), stdin=io.BytesIO(line.encode()),
-                         providers=load_providers(default_providers_path()))
-    assert [f.code for f in report.findings][:1] == ["sender.dmarc_rejected"]
+    assert [f.code for f in explained(line).findings][:1] == ["sender.dmarc_rejected"]
 
 
 def test_a_secret_echoed_in_the_first_line_is_masked_before_the_quote_is_measured(smtp_server, ca_file):
