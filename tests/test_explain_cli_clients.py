@@ -27,6 +27,10 @@ from conftest import failure_codes as diagnoses
      "[2026-12-06 13:00:58] smtp_auth_gsasl: PLAIN failed\nSASL authentication failed", "auth.requires_tls"),
     ("SMTP session failed: 535 5.7.8 Error: authentication failed: authentication failure\n"
      "Could not send the message.", "auth.bad_credentials"),
+    # Mutt shows the last line of a multi-line reply (smtp_get_resp reads on while the code has "-"): Gmail's
+    # daily limit is then told by the limits page it links to, not by X.4.5's registry meaning (congestion)
+    ("SMTP session failed: 550 5.4.5  https://support.google.com/a/answer/166852 4fb4d7f45d1cf-5e08a1b7c2dsm2 - gsmtp\n"
+     "Could not send the message.", "delivery.quota_exceeded"),
     # Postfix's own words for STARTTLS with TLS off (an unknown command is "5.5.2 ... not recognized")
     ("SMTP session failed: 502 5.5.1 Error: command not implemented\nCould not send the message.",
      "tls.starttls_unsupported"),
