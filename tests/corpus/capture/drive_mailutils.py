@@ -13,7 +13,7 @@ import subprocess
 import sys
 from urllib.parse import quote
 
-from common import FROM, HOST, PASSWORD, RUN, SCENARIOS, TO, USER, ports, save
+from common import FROM, HOST, PASSWORD, RUN, TO, USER, capture_two_styles
 
 HOME = RUN / "mailutilshome"
 KILL_AFTER = 15
@@ -37,23 +37,14 @@ def run(cmd):
         return "killed", ""
 
 
+def attempt(sc, port, prot):
+    rc, err = run(command(sc["mode"], port, prot))
+    return rc, "\n".join(err.rstrip("\n").splitlines()[-12:]) if prot else err
+
+
 def main(only=None):
     HOME.mkdir(parents=True, exist_ok=True)
-    p = ports()
-    for name, sc in SCENARIOS.items():
-        if only and name not in only:
-            continue
-        rc, err = run(command(sc["mode"], p[name], False))
-        if rc == "killed":
-            print(f"{name}: mail still waiting after {KILL_AFTER} s, killed; nothing recorded", flush=True)
-            continue
-        if rc != 0 and err.strip():
-            save("mailutils", "stderr", name, err.rstrip("\n"))
-        rc2, err = run(command(sc["mode"], p[name], True))
-        lines = err.rstrip("\n").splitlines()
-        if rc2 not in (0, "killed") and lines:
-            save("mailutils", "prot", name, "\n".join(lines[-12:]))
-        print(name, rc, rc2, flush=True)
+    capture_two_styles("mailutils", "stderr", "prot", attempt, only=only)
 
 
 if __name__ == "__main__":

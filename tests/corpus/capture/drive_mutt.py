@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 
-from common import FROM, HOST, PASSWORD, RUN, SCENARIOS, TIMEOUT, TO, USER, ports, save
+from common import FROM, HOST, PASSWORD, RUN, TIMEOUT, TO, USER, capture_two_styles
 
 HOME = RUN / "mutthome"
 KILL_AFTER = 15
@@ -57,25 +57,15 @@ def debug_tail():
     return "\n".join(l for l in lines[max(0, end - 12):end]).rstrip("\n")
 
 
+def attempt(sc, port, debug):
+    shutil.rmtree(HOME, ignore_errors=True)  # no muttrc, no debug file of an earlier run
+    HOME.mkdir(parents=True)
+    rc, out = run(command(sc["mode"], port, debug))
+    return rc, debug_tail() if debug else out
+
+
 def main(only=None):
-    p = ports()
-    for name, sc in SCENARIOS.items():
-        if only and name not in only:
-            continue
-        shutil.rmtree(HOME, ignore_errors=True)
-        HOME.mkdir(parents=True)
-        rc, err = run(command(sc["mode"], p[name], False))
-        if rc == "killed":
-            print(f"{name}: mutt still waiting after {KILL_AFTER} s, killed; nothing recorded", flush=True)
-            continue
-        if rc != 0 and err.strip():
-            save("mutt", "out", name, err.rstrip("\n"))
-        rc2, _ = run(command(sc["mode"], p[name], True))
-        if rc2 not in (0, "killed"):
-            text = debug_tail()
-            if text.strip():
-                save("mutt", "debug", name, text)
-        print(name, rc, rc2, flush=True)
+    capture_two_styles("mutt", "out", "debug", attempt, only=only)
 
 
 if __name__ == "__main__":

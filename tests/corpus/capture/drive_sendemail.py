@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-from common import FROM, HOST, PASSWORD, RUN, SCENARIOS, TIMEOUT, TO, USER, ports, save
+from common import FROM, HOST, PASSWORD, RUN, TIMEOUT, TO, USER, capture_two_styles
 
 KILL_AFTER = 15
 
@@ -37,22 +37,13 @@ def run(cmd):
         return "killed", ""
 
 
+def attempt(sc, port, verbose):
+    rc, out = run(command(sc["mode"], port, verbose))
+    return rc, "\n".join(out.rstrip("\n").splitlines()[-10:]) if verbose else out
+
+
 def main(only=None):
-    p = ports()
-    for name, sc in SCENARIOS.items():
-        if (only and name not in only) or sc["mode"] == "ssl":
-            continue
-        rc, out = run(command(sc["mode"], p[name], False))
-        if rc == "killed":
-            print(f"{name}: sendemail still going after {KILL_AFTER} s, killed; nothing recorded", flush=True)
-            continue
-        if rc != 0 and out.strip():
-            save("sendemail", "out", name, out.rstrip("\n"))
-        rc2, out = run(command(sc["mode"], p[name], True))
-        lines = out.rstrip("\n").splitlines()
-        if rc2 not in (0, "killed") and lines:
-            save("sendemail", "v", name, "\n".join(lines[-10:]))
-        print(name, rc, rc2, flush=True)
+    capture_two_styles("sendemail", "out", "v", attempt, wanted=lambda sc: sc["mode"] != "ssl", only=only)
 
 
 if __name__ == "__main__":
